@@ -133,7 +133,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "lips.MESH_OUTER_UPPER": ("G", "Face Mesh indices"),
     "lips.MESH_OUTER_LOWER": ("G", "Face Mesh indices"),
     "lips.REACH_X": ("N", "a mask's margin"),
-    "lips.TEETH_SAMPLES": ("N", "samples per column"),
+    "side_teeth.TEETH_SAMPLES": ("N", "samples per column"),
     "lower_margin.LOOP_SAMPLES": ("N", "samples per column"),
     "lips.LOWER_TEETH_SAMPLES": ("N", "samples per column"),
     "matting.WORK_EYE_DISTANCE": ("N", "a work scale (GrabCut's speed)"),

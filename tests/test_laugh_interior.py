@@ -70,7 +70,7 @@ def test_a_laughs_dark_corners_beside_its_teeth_are_not_carried():
     carried (upper_teeth_share) is the teeth's in the middle and nothing in the dark corner
     columns (carried, they stood as dark flanges beside a new opening); an opening with no
     teeth at all is carried whole."""
-    from faceedit.stage.lips import upper_teeth_share
+    from faceedit.stage.side_teeth import upper_teeth_share
 
     img, dense = _mouth(0.0)
     up, lo = dense[MESH_INNER_UPPER], dense[MESH_INNER_LOWER]

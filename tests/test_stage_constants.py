@@ -146,7 +146,7 @@ def test_the_mouths_reading_follows_the_record_it_is_given():
     from _imgs import drawn_face
 
     from faceedit.stage.cut_curves import opening_polygon
-    from faceedit.stage.lips import upper_teeth_share
+    from faceedit.stage.side_teeth import upper_teeth_share
     from faceedit.stage.tuning_lips import LipsTuning
 
     lip = (168, 92, 90)

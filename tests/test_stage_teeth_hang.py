@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.stage.cut_fields import rigid_field
-from faceedit.stage.lips import upper_teeth_share
-from faceedit.stage.side_teeth import with_side_teeth
+from faceedit.stage.side_teeth import upper_teeth_share, with_side_teeth
 from faceedit.stage.teeth_hang import hang_amount, hung_field, lip_drop
 from faceedit.stage.tuning_lips import LipsTuning
 

@@ -391,13 +391,14 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         lips = lip_curves(src_lm)  # a found loop folded into a V is not the lips' edge: the 68 points' are
     grid = slid_grid(src_lm, dst_lm, tn)  # (the face's, reaching as far below as the jaw drops)
     roi = grid.roi(pixels.shape)
+    face_roi = face_grid(src_lm, tn.region_outer).roi(pixels.shape)  # (the mouth's window, without the reach)
     x0, y0, x1, y1 = roi
     rh, rw = y1 - y0, x1 - x0
     zeros = lambda: np.zeros((rh, rw), np.float32)  # noqa: E731
     if np.array_equal(src_lm, dst_lm) or rh <= 0 or rw <= 0:
         up, low = lip_curves(dst_lm) if lips is None else given_curves(*lips, *lip_curves(dst_lm))
         return CutWarpResult(pixels.copy(), roi, zeros(), zeros(), up, low, 1.0, dst_lm.copy(), zeros(),
-                             face_roi=face_grid(src_lm, tn.region_outer).roi(pixels.shape))
+                             face_roi=face_roi)
 
     if lips is not None and close_mouth > 0:  # a wide-open mouth's lower lip reaches past its fitted points
         src_lm = found_lower_lip(pixels, src_lm, tn.lip_edge_reach, tn.lip_edge_dark, tn.lip_edge_most,
@@ -592,5 +593,5 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     if max(starts) > 0 and tn.lip_rim[0] > 0:  # (the lip's pale edge stretched to the corners)
         rim_muted(out, upper, starts, 1.0 + tn.lip_from_shape[1], tn.lip_rim[0], f.landmarks, tn.lip_rim[1])
     return CutWarpResult(out, roi, opening, interior, upper, lower, f.scale, f.landmarks, eye_opening,
-                         (fine, up_px), face_grid(src_lm, tn.region_outer).roi(pixels.shape))
+                         (fine, up_px), face_roi)
 

@@ -3,7 +3,7 @@
 The inner-lip curves (:data:`MESH_INNER_UPPER`, :data:`MESH_INNER_LOWER`) and their helpers;
 the interior a mouth shows (its teeth), found from colour around the mesh's inner-lip loop in
 the mouth levelled to :data:`LEVEL_WIDTH` px between its corners (:func:`find_interior`,
-:func:`refine_interior`); where its upper teeth end (:func:`upper_teeth_share`); what a closed
+:func:`refine_interior`); where its upper teeth end (:func:`faceedit.stage.side_teeth.upper_teeth_share`); what a closed
 mouth's loop carries into a new opening that is lip or pieces of the crease between the lips
 (:func:`lip_in_interior`, :func:`crease_fragments`); the interior a mouth that closes must lose
 (:func:`widen_interior`); lips the mesh reads apart that meet in the photo (:func:`lips_sealed`). How far each looks and when a thing counts as found is
@@ -395,63 +395,6 @@ def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = 
             or float(np.median(light)) > lip_l:
         return False
     return find_interior(rgb, dense, tuning) is None
-
-
-#: Where a shown interior's upper teeth end, per column (:func:`upper_teeth_share`): samples
-#: down each column.
-TEETH_SAMPLES = 25
-
-
-def upper_teeth_share(rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-                      tuning: LipsTuning | None = None) -> np.ndarray:
-    """(N,) for each point of the interior's curves (``upper``/``lower``: (N, 2) photo coordinates,
-    left corner first, e.g. :func:`find_interior`'s), the share (0..1] of the interior's height, from
-    the upper curve down, that its upper teeth fill: the first run of teeth-light samples (lightness
-    above half-way from the lower lip's to the interior's bright teeth) starting in the top
-    ``teeth_start``, to its end. Below it lies what goes with the jaw (the lower teeth, the lower
-    lip's inner edge that colour found above the lip line, the dark gap). Columns with no such run
-    keep 0 (a laugh's dark corners beside its teeth, carried, stood as dark flanges and hooks beside
-    the new opening); smoothed over 5 columns. An interior with no teeth at all keeps 1 throughout.
-    Lower teeth touching the upper ones with no darker line between read as upper teeth."""
-    tuning = tuning or LipsTuning()
-    up, lo = np.asarray(upper, np.float64), np.asarray(lower, np.float64)
-    n = len(up)
-    w = float(np.linalg.norm(up[-1] - up[0]))
-    if w < 8:
-        return np.ones(n)
-    t = (np.arange(TEETH_SAMPLES) + 0.5) / TEETH_SAMPLES
-    # below the lower curve: the lower lip, 5-25 % of the mouth's width down the column's normal
-    down = np.array([-(lo[-1] - lo[0])[1], (lo[-1] - lo[0])[0]]) / w
-    if down @ (lo.mean(0) - up.mean(0)) < 0:
-        down = -down
-    pts = up[:, None, :] + t[None, :, None] * (lo - up)[:, None, :]
-    lip_pts = lo[:, None, :] + np.linspace(0.05, 0.25, 5)[None, :, None] * w * down
-    allp = np.vstack([pts.reshape(-1, 2), lip_pts.reshape(-1, 2)])
-    x0, y0, x1, y1 = box_around(allp, 2, rgb.shape)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return np.ones(n)
-    patch = rgb[y0:y1, x0:x1]
-    patch = patch[..., :3] if patch.ndim == 3 else np.dstack([patch] * 3)
-    if patch.dtype != np.uint8:
-        patch = (patch.astype(np.float32) * (255.0 / pixel_max(patch.dtype)) + 0.5).astype(np.uint8)
-    light = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    inner = sample_points(light, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(n, -1)
-    lip = float(np.median(sample_points(light, lip_pts[..., 0].ravel() - x0, lip_pts[..., 1].ravel() - y0)))
-    bright = float(np.percentile(inner, 85))
-    if bright < lip + tuning.min_teeth_lightness:
-        return np.ones(n)
-    teeth = inner >= (bright + lip) / 2
-    share = np.zeros(n)
-    for i in range(n):
-        start = np.flatnonzero(teeth[i, : int(np.ceil(tuning.teeth_start * TEETH_SAMPLES))])
-        if len(start) == 0:
-            continue
-        k = start[0]
-        while k + 1 < TEETH_SAMPLES and (teeth[i, k + 1] or (k + 2 < TEETH_SAMPLES and teeth[i, k + 2])):
-            k += 1
-        share[i] = (k + 1) / TEETH_SAMPLES
-    padded = np.pad(share, 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), 1)
 
 
 def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float,

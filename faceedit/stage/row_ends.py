@@ -56,7 +56,7 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     found = lit_opening(pixels, roi, inside)
     if found is None:
         return pixels
-    crop, luma, top, _ = found
+    crop, luma, top = found
     dark = luma[inside]
     tone = np.median(crop[inside][dark <= np.percentile(dark, 33)], 0)
     t_luma = max(float(tone @ _LUMA), 0.01)

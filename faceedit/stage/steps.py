@@ -67,7 +67,6 @@ from faceedit.stage.lips import (
     find_interior,
     lip_redness,
     on_crease,
-    upper_teeth_share,
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
@@ -276,7 +275,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     if face.smile_taken > 0 and face.closing == 0 and not face.sealed:
         # (the mesh's loop where colour found no interior: a thin row of teeth in a wide loop)
         cut = face.shown or face.lips
-        share = (side_teeth.with_side_teeth(pixels, *cut, upper_teeth_share(pixels, *cut, lips), lips)
+        share = (side_teeth.with_side_teeth(pixels, *cut, side_teeth.upper_teeth_share(pixels, *cut, lips), lips)
                  if face.shown is not None else None if cut is None else side_teeth.bridged(loop_teeth_share(pixels, *cut, stage.tuning.mouth)))
         if share is not None and cut is not None:
             face.carry = cut[0] + share[:, None] * (cut[1] - cut[0])

@@ -84,15 +84,15 @@ def stepped_gain(ramp: np.ndarray, xs: np.ndarray, bounds: np.ndarray) -> np.nda
     return np.clip(gain, 0.6, 1.05)
 
 
-def lit_opening(pixels: np.ndarray, roi, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+def lit_opening(pixels: np.ndarray, roi, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     """``pixels``' RGB over ``roi`` = (x0, y0, x1, y1) in 0..1 and its luma, with the 98th-percentile
-    and the median luma inside the opening ``inside`` (bool over ``roi``): (crop, luma, top, median);
-    None where the top is under three times the median (at least 0.02): no lit teeth in it."""
+    luma inside the opening ``inside`` (bool over ``roi``): (crop, luma, top); None where the top
+    is under three times the median there (at least 0.02): no lit teeth in it."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     crop = pixels[y0:y1, x0:x1, :3].astype(np.float32) / pixel_max(pixels.dtype)
     luma = crop @ _LUMA
-    top, mid = float(np.percentile(luma[inside], 98)), float(np.median(luma[inside]))
-    return None if top < 3.0 * max(mid, 0.02) else (crop, luma, top, mid)
+    top = float(np.percentile(luma[inside], 98))
+    return None if top < 3.0 * max(float(np.median(luma[inside])), 0.02) else (crop, luma, top)
 
 
 def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: float,
@@ -117,7 +117,7 @@ def tooth_steps(pixels: np.ndarray, roi, opening: np.ndarray, mid: float, wd: fl
     found = lit_opening(pixels, roi, inside)
     if found is None:
         return pixels
-    crop, luma, top, _ = found
+    crop, luma, top = found
     # how much of each pixel is lit tooth (a soft threshold: the cavity and the lips stay)
     w = np.clip((luma - 0.35 * top) / (0.2 * top), 0.0, 1.0) * op
     lit = w > 0.5

@@ -79,7 +79,7 @@ class EditTuning:
     #: smile's opening, under the relaxing upper lip (times the share of the smile taken).
     teeth_rise: float = 0.6
     #: ... at most so far that this share of the upper teeth it carries stays in sight (the
-    #: carried share of the opening's middle column, :func:`faceedit.stage.lips.upper_teeth_share`):
+    #: carried share of the opening's middle column, :func:`faceedit.stage.side_teeth.upper_teeth_share`):
     #: a laugh's teeth fill most of its opening, and the full rise left a sliver of them over a
     #: dark hole (insightface's single_smile made surprised). Set on its wheels' laughs made
     #: surprised: at 0.5 and 0.7 FER read group_five#3's thicker row as happy.
