@@ -18,9 +18,9 @@ from faceedit.stage.lips import (
     crease_fragments,
     lip_in_interior,
     on_crease,
-    upper_teeth_share,
     widen_interior,
 )
+from faceedit.stage.side_teeth import upper_teeth_share
 
 
 def test_widen_interior_moves_the_middle_apart_and_keeps_the_corners():
