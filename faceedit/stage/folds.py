@@ -431,15 +431,16 @@ def fold_removal(stats: FoldStats, before: np.ndarray, after: np.ndarray,
 def smooth_folds(pixels: np.ndarray, lm: np.ndarray, removal: dict[str, float], *,
                  in_place: bool = False, tuning: FoldsTuning | None = None) -> np.ndarray:
     """``pixels`` with the lines the face at landmarks ``lm`` shows taken away, ``removal`` of
-    them per kind (:func:`fold_removal`): round the kind's curves (:func:`fold_curves`,
-    ``smooth_reach``), clear of the brows and eyes, each pixel's log luma loses what of its
+    them per kind (:func:`fold_removal`; the nose's wrinkles too where a frown the photo shows
+    is released, :func:`faceedit.stage.appearance.paint_move_folds`): round the kind's curves
+    (:func:`fold_curves`, ``smooth_reach`` and ``release_reach``), clear of the brows and eyes, each pixel's log luma loses what of its
     band between ``smooth_fine`` (blurred along the kind's lines) and ``smooth_broad``
     is dark (a crease's shade; the skin's pores, its spots and the face's shading stay), R, G
     and B lifted by powers of the ratio (:func:`shade_powers`). The lines' directions are the
     image's axes: a head tilted far blurs them across a little. None to take away: ``pixels``
     themselves; else a new array, or ``pixels`` written over with ``in_place``."""
     tn = tuning if tuning is not None else FoldsTuning()
-    reach = tn.smooth_reach
+    reach = {**tn.smooth_reach, **tn.release_reach}
     kinds = [k for k, v in removal.items() if v > 0 and k in reach]
     if not kinds:
         return pixels
