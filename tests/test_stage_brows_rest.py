@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from faceedit.stage.moves import BROW_EYES, brow_slope, brows_at_rest, face_frame, mouth_at_rest
-from faceedit.stage.rest import at_rest, brows_unknit, frown_shown, inner_brows, knit_released
+from faceedit.stage.rest import at_rest, brows_unknit, frown_shown, inner_brows
 from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 
 
@@ -92,6 +92,14 @@ def knitted(face: np.ndarray, down: float, together: float) -> np.ndarray:
     return out
 
 
+def _released(lm: np.ndarray, goal: np.ndarray, tn: BrowsTuning) -> float:
+    """How much (0..1) of the frown the brows at ``lm`` show the move to ``goal`` releases: each
+    frowning brow's inner end's rise over its way up to a resting brow's, the brows' mean."""
+    frame = face_frame(lm)
+    own, now = inner_brows(lm, frame)[0], inner_brows(goal, frame)[0]
+    return float(np.mean(frown_shown(lm, tn) * np.clip((now - own) / np.maximum(tn.rest_inner - own, 1e-6), 0, 1)))
+
+
 def test_a_furrowed_frown_is_released_toward_a_resting_brow_by_a_target_without_one(face):
     tn = BrowsTuning()
     heights, gap = inner_brows(face, face_frame(face))
@@ -100,15 +108,15 @@ def test_a_furrowed_frown_is_released_toward_a_resting_brow_by_a_target_without_
     out = at_rest(frown, frown, 1.0, target="happy", furrowed=1.0)
     up, apart = inner_brows(out, face_frame(frown))
     assert np.allclose(up, tn.rest_inner) and apart == pytest.approx(max(tn.rest_gap, inner_brows(frown, face_frame(frown))[1]))
-    assert 0.99 < knit_released(frown, out, tn) <= 1.0
+    assert 0.99 < _released(frown, out, tn) <= 1.0
     outer = [b[0] for b, _ in BROW_EYES]
     assert np.array_equal(out[outer], frown[outer])  # the outer ends stay
     half = at_rest(frown, frown, 1.0, target="happy", furrowed=0.5)
-    assert 0.4 < knit_released(frown, half, tn) < 0.6
+    assert 0.4 < _released(frown, half, tn) < 0.6
     # no furrow, a target with a frown of its own, or brows at rest: nothing
     assert np.array_equal(at_rest(frown, frown, 1.0, target="happy", furrowed=0.0), frown)
     assert np.array_equal(at_rest(frown, frown, 1.0, target="angry", furrowed=1.0), frown)
-    assert np.array_equal(brows_unknit(face, face, 1.0, tn), face) and knit_released(face, face, tn) == 0.0
+    assert np.array_equal(brows_unknit(face, face, 1.0, tn), face) and _released(face, face, tn) == 0.0
 
 
 def corner_drops(lm: np.ndarray) -> tuple[float, float]:

@@ -107,3 +107,24 @@ def test_the_kept_fringe_fades_out_to_its_box_s_top_and_sides():
     fade = fringe.box_fade((100, 200), 250.0)
     assert fade[0].max() < 0.05 and fade[:, 0].max() < 0.05 and fade[:, -1].max() < 0.05
     assert fade[50, 100] == 1.0 and fade[-1, 100] == 1.0  # none at its bottom, under the brows
+
+
+def test_hair_down_the_temples_leaves_the_brows_outer_ends_as_brow(lm):
+    """Side hair that meets each brow's outer end from the temple (JAFFE's) is no fringe hanging
+    over the brow: the brow's own end is not laid back, so a raised brow takes it along (laid
+    back, it stayed as a hook or a detached smudge under the raised end)."""
+    ed = face_frame(lm)[2]
+    photo = _photo(lm, None)
+    brow_y = int(lm[17:27, 1].max() + 0.08 * ed)
+    left, right = int(lm[17, 0] + 0.1 * ed), int(lm[26, 0] - 0.1 * ed)
+    photo[:brow_y, :left] = HAIR
+    photo[:brow_y, right:] = HAIR
+    box = fringe.fringe_box(lm, photo.shape)
+    assert box is not None
+    x0, y0, x1, y1 = box
+    share = fringe.fringe_share(photo, lm, box)
+    assert share[: int(lm[17:27, 1].min() - 0.3 * ed) - y0, : left - x0].mean() > 0.5  # the side hair is hair
+    for end, nxt in ((17, 18), (26, 25)):  # along the brows' outer stretch, on the brow
+        for t in (0.0, 0.5):
+            x, y = (lm[end] + t * (lm[nxt] - lm[end]) + [0, 0.04 * ed]).astype(int)
+            assert share[y - y0, x - x0] < 0.05, (end, t)

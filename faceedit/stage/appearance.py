@@ -19,7 +19,7 @@ from faceedit.stage import apple, creases, folds, relief
 from faceedit.stage.forehead_creases import forehead_knit, forehead_spread
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import FaceEdit, Statistics
-from faceedit.stage.rest import UNFROWNED, frown_shown, knit_released
+from faceedit.stage.rest import UNFROWNED
 
 
 def appearance_amount(stats: Statistics, current: np.ndarray, new: np.ndarray, target: str | None = None
@@ -113,8 +113,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     lines across it as far as the outer brows rise with the inner, :func:`~faceedit.stage.forehead_creases.forehead_spread`,
     bowed as far as the inner brows knit, :func:`~faceedit.stage.forehead_creases.forehead_knit`), after the lines the
     photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`;
-    a target's without a frown of its own also the frown the move releases, :func:`~faceedit.stage.rest.knit_released`,
-    and at least the lines of the frown the photo shows, the nose's wrinkles with them,
+    a target's without a frown of its own also the lines of the frown the photo shows,
+    :func:`~faceedit.stage.relief.furrow_shown`, the nose's wrinkles with them,
     ``FoldsTuning.release_full``),
     and with them the knit's relief of a frown taken away
     (:func:`~faceedit.stage.relief.flatten_knit`), and a smile's cheek under the eyes (AU6, :mod:`faceedit.stage.apple`) by the same target;
@@ -132,12 +132,10 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     tn = stats.tuning.folds
     removal = folds.fold_removal(fold_stats, before, after, tn)
     if face.request.target in UNFROWNED and face.goal is not None and "glabella" in removal:
-        # a frown the state reads as the person's brows, released by the move (brows_unknit),
-        # and the lines of one the photo shows, at least, taken with it
-        released = face.furrowed * knit_released(face.landmarks, face.goal, stats.tuning.brows)
-        shown = max(face.furrowed, float(np.mean(frown_shown(face.landmarks, stats.tuning.brows))))
-        shown = min(shown / tn.release_full, 1.0)
-        removal["glabella"] = max(removal["glabella"], released, shown)
+        # the lines of a frown the photo shows, which the state reads as the person's own face
+        # (as brows_unknit releases its brows), and the nose's wrinkles with them
+        shown = min(face.furrowed / tn.release_full, 1.0)
+        removal["glabella"] = max(removal["glabella"], shown)
         removal.update({k: shown for k in tn.release_reach})
     removal = {k: v * r.scale for k, v in removal.items()}
     smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)

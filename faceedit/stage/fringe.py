@@ -31,6 +31,11 @@ FRINGE = (1.3, 0.45, 0.1, 0.6, 0.4, 0.25)
 #: How much hair (eye distances summed down a column) the warp may drag below the fringe's edge
 #: before that column keeps the warp's fringe (London training 003: its angry drags 0.1-0.2)
 DRAGGED = 0.03
+#: A brow's hairs run on this far past its outer end point (17, 26; eye distances) ...
+BROW_TAIL = 0.12
+#: ... and over this share of its span from there (and past it) hair that meets it is the
+#: temple's, not a fringe hanging over it (JAFFE's side hair down to the brows' ends)
+BROW_OUTER = 0.25
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
@@ -51,15 +56,37 @@ def fringe_box(lm: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, i
 
 def brow_band(lm: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The brows' own hairs over ``box`` (0..1, (y1 - y0, x1 - x0) float32) of a face at 68
-    landmarks ``lm``: a soft band along points 17-21 and 22-26 from 0.01 eye distances under
-    them to 0.11 under them."""
+    landmarks ``lm``: a soft band along points 17-21 and 22-26, each run on past its outer end
+    by :data:`BROW_TAIL` (the hairs past the last point), from 0.01 eye distances under them to
+    0.11 under them."""
     x0, y0, x1, y1 = box
     ed = face_frame(lm)[2]
     band = np.zeros((y1 - y0, x1 - x0), np.float32)
-    for side in (lm[17:22], lm[22:27]):
+    for side in (np.vstack([_tail(lm, 17, 18, ed), lm[17:22]]), np.vstack([lm[22:27], _tail(lm, 26, 25, ed)])):
         pts = np.round(side - [x0, y0 - 0.06 * ed]).astype(np.int32)
         cv2.polylines(band, [pts], False, 1.0, max(int(0.1 * ed), 1))
     return np.clip(cv2.GaussianBlur(band, (0, 0), max(0.015 * ed, 0.5)) * 1.5, 0.0, 1.0)
+
+
+def _tail(lm: np.ndarray, end: int, before: int, ed: float) -> np.ndarray:
+    """(1, 2): the point :data:`BROW_TAIL` eye distances ``ed`` on past a brow's outer end ``end``
+    along its last stretch (from point ``before``)."""
+    way = lm[end] - lm[before]
+    return (lm[end] + way / max(float(np.linalg.norm(way)), 1e-9) * BROW_TAIL * ed)[None, :]
+
+
+def outer_ends(lm: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Per image column ``cols`` (float), 0..1: 0 past a brow's outer end and over the outer
+    :data:`BROW_OUTER` of its span (17 -> 21, 26 -> 22, along the image's x), rising to 1 over
+    as much again inward, 1 between the brows."""
+    t = np.ones_like(cols, dtype=np.float64)
+    for end, inner in ((17, 21), (26, 22)):
+        span = float(lm[inner, 0] - lm[end, 0])
+        if abs(span) < 1e-6:
+            continue
+        along = (cols - float(lm[end, 0])) / span  # 0 at the outer end, 1 at the inner
+        t = np.where(along < 1.0, np.minimum(t, np.clip((along - BROW_OUTER) / BROW_OUTER, 0.0, 1.0)), t)
+    return t
 
 
 def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -88,10 +115,12 @@ def fringe_share(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     order = np.argsort(lm[17:27, 0])
     brow_y = np.interp(cols, lm[17:27, 0][order], lm[17:27, 1][order])
     # the brows' own hairs are not the fringe, but for where it hangs over them (hair just over
-    # the brow): there the hair over the brow is the fringe's, its edge not cut along the brow
+    # the brow): there the hair over the brow is the fringe's, its edge not cut along the brow;
+    # never at a brow's outer end, where the hair down the temple meets it from the side (laid
+    # back there, the brow's own end stayed under a raised brow: a hook, a detached smudge)
     at = np.clip(np.round(brow_y - 0.05 * ed - y0).astype(int), 0, y1 - y0 - 1)
     over = cv2.GaussianBlur(share[at, np.arange(x1 - x0)][None, :].astype(np.float32), (0, 0),
-                            max(0.05 * ed, 0.5))[0]
+                            max(0.05 * ed, 0.5))[0] * outer_ends(lm, cols)
     share = share * (1.0 - brow_band(lm, box) * (1.0 - np.clip((over - 0.3) / 0.4, 0.0, 1.0))[None, :])
     # hanging from the box's top: a dark patch that does not is the skin's own
     count, labels = cv2.connectedComponents((share > 0.1).astype(np.uint8), connectivity=8)

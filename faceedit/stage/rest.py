@@ -1,8 +1,8 @@
 """The brows and mouth an edit leaves at rest: a neutral edit's brows no more oblique and its mouth's
 corners no lower than a resting face's (:func:`~faceedit.stage.moves.brows_at_rest`,
 :func:`~faceedit.stage.moves.mouth_at_rest`), and the frown a photo shows released by an edit to a
-target with no frown of its own (:func:`brows_unknit`, its furrow's shading by
-:func:`knit_released`), in eye distances of the face's frame (:func:`~faceedit.stage.moves.face_frame`)."""
+target with no frown of its own (:func:`brows_unknit`; its furrow's lines:
+:func:`faceedit.stage.appearance.paint_move_folds`), in eye distances of the face's frame (:func:`~faceedit.stage.moves.face_frame`)."""
 
 from __future__ import annotations
 
@@ -61,23 +61,6 @@ def brows_unknit(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: BrowsT
     for (brow, _), f, h, side in zip(BROW_EYES, frown, heights, (-1.0, 1.0)):
         out[list(brow)] += along * ed * (side * apart * u - f * max(tn.rest_inner - h, 0.0) * n)
     return out
-
-
-def knit_released(lm: np.ndarray, goal: np.ndarray, tuning: BrowsTuning | None = None) -> float:
-    """How much (0..1) of the frown the photo's brows show (:func:`frown_shown`) the move from
-    ``lm`` to ``goal`` releases: the rise of each frowning brow's inner end over the way up to a
-    resting brow's (``tuning.rest_inner``), the brows' mean. The stage takes away the furrow's
-    shading that far (:func:`faceedit.stage.appearance.paint_move_folds`), which the state's AU4
-    does not see fall where it reads the knit as the person's."""
-    tn = tuning if tuning is not None else BrowsTuning()
-    frown = frown_shown(lm, tn)
-    if not np.any(frown > 0):
-        return 0.0
-    frame = face_frame(lm)
-    own, _ = inner_brows(lm, frame)
-    now, _ = inner_brows(goal, frame)
-    way = np.maximum(tn.rest_inner - own, 1e-6)
-    return float(np.mean(frown * np.clip((now - own) / way, 0.0, 1.0)))
 
 
 def at_rest(lm: np.ndarray, goal: np.ndarray, amount: float, tuning: StageTuning | None = None,

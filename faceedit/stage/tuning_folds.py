@@ -160,12 +160,12 @@ class FoldsTuning:
     #: (:func:`faceedit.stage.brows.browness`) times this, up to all of it.
     knit_brow: float = 2.0
     #: An edit to a target without a frown (:data:`~faceedit.stage.rest.UNFROWNED`) takes away
-    #: the lines of a frown the photo itself shows (the larger of its furrow across the glabella,
-    #: :func:`~faceedit.stage.relief.furrow_shown`, and its inner brows' depth,
-    #: :func:`~faceedit.stage.rest.frown_shown`'s mean), all of them from this much shown: a
-    #: posed anger or disgust (JAFFE) shows 0.3-1.0 of either, which the state reads as the
-    #: person's own face, and its glabellar lines and the wrinkles across the nose's root stayed
-    #: under a smile or a raise ...
+    #: the lines of a frown the photo itself shows (its furrow across the glabella,
+    #: :func:`~faceedit.stage.relief.furrow_shown`: London's photos read 0), all of them from
+    #: this much shown: JAFFE's posed disgust and anger read 0.3-1.0 where they show their lines
+    #: (the state reads the knit as the person's own face, the brows' 68 points no frown), and
+    #: their glabellar lines and the wrinkles across the nose's root stayed under a smile or a
+    #: raise ...
     release_full: float = 0.5
     #: ... the nose's wrinkles then taken away within this of their curves (eye distances), with
     #: the glabella's and forehead's ``smooth_reach``.
