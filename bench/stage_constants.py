@@ -89,6 +89,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "folds._STATS_LOCK": ("X", "a lock"),
     "fringe.FRINGE": ("M", "a fringe's box, its hair's luma over the nose bridge's and how low it hangs (London training 003, 143; 001, 042, 062, 082 bare)"),
     "fringe.DRAGGED": ("M", "hair the warp may drag below a fringe's edge before the column keeps the warp's (London training 003 and 143 angry)"),
+    "fringe.BROW_TAIL": ("M", "how far a brow's hairs run past its outer point (JAFFE NE1 KA, YM: the tails read by eye)"),
+    "fringe.BROW_OUTER": ("M", "the outer share of a brow where hair meeting it is the temple's (JAFFE MK, KA, YM side hair; by eye)"),
     "gaze.GAZE_X_TRAVEL": ("C", "what gaze_x 1 means"),
     "gaze.GAZE_Y_TRAVEL": ("C", "what gaze_y 1 means"),
     "glasses.HEAD_68": ("G", "mean 3D head (43 London photos)"),
