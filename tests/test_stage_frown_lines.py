@@ -55,8 +55,8 @@ def _lines(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
 
 def _kept(ed: Editor, img: np.ndarray, drawn: np.ndarray, box: tuple[int, int, int, int], target: str) -> float:
     """How much of the drawn lines an edit to ``target`` keeps: the dark lines over their box in
-    the edit of the photo with them over those in its edit without them, less one, over the same
-    of the photos themselves (the edit moves the lines with the skin; the box holds them)."""
+    the edit of the photo with them less those in its edit without them, over the same difference
+    between the photos themselves (the edit moves the lines with the skin; the box holds them)."""
     return (_lines(np.asarray(ed.edit(drawn, target)), box) - _lines(np.asarray(ed.edit(img, target)), box)) \
         / (_lines(drawn, box) - _lines(img, box))
 
