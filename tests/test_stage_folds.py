@@ -564,3 +564,35 @@ def test_a_frown_taken_flattens_the_knit_and_keeps_the_brows(face):
     far[int(face[17:27, 1].min() - 0.8 * ed):int(face[27, 1] + 0.5 * ed),
         int(face[19, 0] - 0.8 * ed):int(face[24, 0] + 0.8 * ed)] = False
     assert np.array_equal(out[far], img[far])
+
+
+def test_a_released_frown_flattens_the_raised_chin_and_keeps_its_grain(face):
+    """A frown released by a target without one (its furrow shown, relief.flatten_chin) loses the
+    chin's bunched relief (a dimple under the lower lip, AU17's) by the share released, and keeps
+    the skin's grain, the lips and everything off the chin; none released leaves the pixels
+    themselves."""
+    rng = np.random.default_rng(3)
+    img = np.full((1100, 1100, 3), 170.0) + rng.normal(0, 3, (1100, 1100))[..., None]
+    ed = float(np.linalg.norm(face[42:48].mean(0) - face[36:42].mean(0)))
+    xs, ys = np.arange(1100)[None, :], np.arange(1100)[:, None]
+    cx, cy = (face[57] + face[8]) / 2  # the chin's middle, under the lower lip
+    dimple = np.exp(-0.5 * ((xs - cx) ** 2 + (ys - cy) ** 2) / (0.04 * ed) ** 2)
+    img -= 25.0 * dimple[..., None]
+    img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    assert relief.flatten_chin(img, face, 0.0) is img
+    out, half = relief.flatten_chin(img, face, 1.0), relief.flatten_chin(img, face, 0.5)
+    pit, side = (int(round(cy)), int(round(cx))), (int(round(cy)), int(round(cx - 0.25 * ed)))
+
+    def depth(a: np.ndarray) -> float:
+        return float(a[side].astype(float).mean() - a[pit].astype(float).mean())
+
+    assert depth(img) > 20 and depth(out) < 0.5 * depth(img), (depth(img), depth(out))
+    assert depth(out) < depth(half) < depth(img)
+    win = (slice(pit[0] - 5, pit[0] + 5), slice(pit[1] - 5, pit[1] + 5))
+    step = lambda a: float(np.abs(np.diff(a[win][..., 1].astype(float), axis=1)).mean())  # noqa: E731
+    assert step(out) > 0.7 * step(img), (step(img), step(out))
+    lips = (slice(int(face[50:53, 1].min()), int(face[56:59, 1].max())), slice(int(face[48, 0]), int(face[54, 0])))
+    assert np.abs(out[lips].astype(int) - img[lips]).max() <= 2  # the lips (the mask's feather at most)
+    far = np.ones(img.shape[:2], bool)
+    far[int(face[57, 1]):int(face[8, 1] + 0.5 * ed), int(face[6, 0] - 0.5 * ed):int(face[10, 0] + 0.5 * ed)] = False
+    assert np.array_equal(out[far], img[far])

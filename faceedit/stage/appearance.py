@@ -131,6 +131,7 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     after = stats.state_aus_cached(new, cur.identity)
     tn = stats.tuning.folds
     removal = folds.fold_removal(fold_stats, before, after, tn)
+    shown = 0.0
     if face.request.target in UNFROWNED and face.goal is not None and "glabella" in removal:
         # the lines of a frown the photo shows, which the state reads as the person's own face
         # (as brows_unknit releases its brows), and the nose's wrinkles with them
@@ -141,6 +142,7 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     smoothed = folds.smooth_folds(pixels, r.landmarks, removal, in_place=in_place, tuning=tn)
     smoothed = relief.flatten_knit(smoothed, r.landmarks, removal.get("glabella", 0.0), tn, brows=stats.tuning.brows,
                                    in_place=in_place or smoothed is not pixels)
+    smoothed = relief.flatten_chin(smoothed, r.landmarks, shown * r.scale, tn, in_place=in_place or smoothed is not pixels)
     amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress, tn)
     amounts = {k: v * r.scale for k, v in amounts.items()}
     drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,

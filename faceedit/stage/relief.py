@@ -7,7 +7,9 @@ channel's band between two blurs (finer is the skin's own grain, broader is its 
 face's light: both stay when the band is taken off); :func:`faceedit.stage.smile.flatten_cheeks`
 takes it off the cheeks by the smile taken away, :func:`flatten_knit` off the glabella and the
 brows' heads by the frown taken away (AU4's fall, :func:`faceedit.stage.folds.fold_removal`'s
-``glabella``), the brows' hairs kept out of both blurs and left as they are.
+``glabella``), the brows' hairs kept out of both blurs and left as they are, and
+:func:`flatten_chin` off the chin's bunched skin by the frown the photo shows that a target
+without one releases.
 """
 
 from __future__ import annotations
@@ -127,6 +129,41 @@ def flatten_knit(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Fold
     if crop.ndim == 3:
         mask = mask[..., None]
     flat = crop - share * mask * relief_band(crop, tn.knit_fine * ed, tn.knit_broad * ed, skin)
+    out = pixels if in_place else pixels.copy()
+    out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
+    return out
+
+
+def flatten_chin(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: FoldsTuning | None = None, *,
+                 in_place: bool = False) -> np.ndarray:
+    """``pixels`` ((H, W[, C])) with the shading relief of a raised chin (AU17, the bunched,
+    dimpled skin under the lower lip that pressed lips of anger and disgust raise) taken away,
+    ``amount`` (0..1) of ``tuning.chin_flatten`` of it: over the chin of the face at ``lm`` (68
+    photo landmarks, moved; between the lower lip's edge 55-59 and the jaw's chin 6-10, each
+    kept clear by ``chin_clear`` eye distances, feathered over ``chin_feather``), each channel
+    less its band between blurs of ``chin_fine`` and ``chin_broad`` eye distances (the skin's
+    grain and stubble, finer, and the chin's own light, broader, stay). ``pixels`` themselves
+    at ``amount`` 0; else a new array, or ``pixels`` written over with ``in_place``."""
+    tn = tuning if tuning is not None else FoldsTuning()
+    share = float(amount) * tn.chin_flatten
+    if share <= 0:
+        return pixels
+    lm = np.asarray(lm, np.float64)
+    _, n, ed = face_frame(lm)
+    lip = lm[[55, 56, 57, 58, 59]] + tn.chin_clear * ed * n
+    jaw = lm[[6, 7, 8, 9, 10]] - tn.chin_clear * ed * n
+    poly = np.vstack([lip, jaw])
+    box = box_around(poly, 3.0 * tn.chin_broad * ed, pixels.shape)
+    if box is None:
+        return pixels
+    x0, y0, x1, y1 = box
+    crop = pixels[y0:y1, x0:x1].astype(np.float32)
+    mask = np.zeros(crop.shape[:2], np.float32)
+    cv2.fillPoly(mask, [np.round(poly - (x0, y0)).astype(np.int32)], 1.0, lineType=cv2.LINE_AA)
+    mask = np.clip(cv2.GaussianBlur(mask, (0, 0), max(tn.chin_feather * ed, 0.5)), 0.0, 1.0)
+    if crop.ndim == 3:
+        mask = mask[..., None]
+    flat = crop - share * mask * relief_band(crop, tn.chin_fine * ed, tn.chin_broad * ed)
     out = pixels if in_place else pixels.copy()
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out

@@ -170,6 +170,16 @@ class FoldsTuning:
     #: ... the nose's wrinkles then taken away within this of their curves (eye distances), with
     #: the glabella's and forehead's ``smooth_reach``.
     release_reach: dict[str, float] = field(default_factory=lambda: {"nose": 0.06})
+    #: ... and the chin's bunched skin (AU17) flattened with them
+    #: (:func:`faceedit.stage.relief.flatten_chin`): this share of its relief at a whole frown
+    #: released ...
+    chin_flatten: float = 1.0
+    #: ... the band between blurs of these (eye distances) ...
+    chin_fine: float = 0.02
+    chin_broad: float = 0.12
+    #: ... between the lower lip's edge and the jaw's chin kept this far clear, feathered over this.
+    chin_clear: float = 0.05
+    chin_feather: float = 0.05
     #: Targets that draw a smile's cheek under the eye (:mod:`faceedit.stage.apple`, its profile
     #: measured on smiles: sad's prototype has an AU6 too, not measured) ...
     apple_targets: tuple[str, ...] = ("happy",)
