@@ -104,6 +104,7 @@ from faceedit.stage.teeth_look import (
     small_weight,
     smile_sides,
     teeth_cap,
+    to_seen_teeth,
     warm_darks,
     warm_to_sclera,
 )
@@ -209,7 +210,7 @@ class MouthBank:
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
              in_place: bool = False, sclera: np.ndarray | None = None, whites_open: bool | None = None,
-             photo_scale: float = 1.0) -> tuple[np.ndarray, int]:
+             photo_scale: float = 1.0, seen: np.ndarray | None = None) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -219,7 +220,11 @@ class MouthBank:
         at ``face_lm``); ``whites_open``: the eyes showed their whites (:func:`~faceedit.stage.mouth.whites_shown`,
         default: at ``face_lm``); ``exemplar``: use this bank index; ``photo_scale``: the photo's own
         pixels per pixel of ``pixels`` (over 1 on a preview scaled down from it), at which a small
-        face's choices read the opening's size (:func:`~faceedit.stage.teeth_look.small_weight`).
+        face's choices read the opening's size (:func:`~faceedit.stage.teeth_look.small_weight`);
+        ``seen``: the teeth the photo shows (unit RGB (3,), :func:`~faceedit.stage.teeth_look.seen_teeth`,
+        read before any warp): where the eyes show no whites (``whites_open`` false: what is read there is
+        mostly lid and skin), a smile's teeth take their colour (:func:`~faceedit.stage.teeth_look.to_seen_teeth`)
+        rather than the eye whites'.
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
@@ -311,9 +316,12 @@ class MouthBank:
                             photo_scale=photo_scale)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
-        elif smile and rings["sclera"] is not None:
+        elif smile and (rings["sclera"] is not None or seen is not None):
             red = whites_shown(face_lm) if whites_open is None and face_lm is not None else bool(whites_open)
-            fill = limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"])
+            if seen is not None and (not red or rings["sclera"] is None):  # squinted whites are lid: its own teeth
+                fill = to_seen_teeth(fill, seen, tuning)
+            else:
+                fill = limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"])
         if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
             fill = warm_darks(fill, rings["lip"], tuning, rings.pop("lip_cover", None))
         a = op[ys, xs][:, None]

@@ -84,13 +84,16 @@ def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
     return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
 
 
-def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None) -> np.ndarray:
+def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None,
+               seen: np.ndarray | None = None) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it,
     the dark seam where lips that showed teeth close; the
     mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
     bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own: drawn over, not copied.
     ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
-    the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap."""
+    the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap;
+    ``seen``: the teeth the photo shows, read there too (:func:`faceedit.stage.teeth_look.seen_teeth`), a smile's
+    teeth's colour where it has them."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved = pixels, r.landmarks
@@ -118,7 +121,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
         out, face.exemplar = bank.fill(out, *face_window(r.roi, r.face_roi, opening), r.upper, r.lower, face_lm=moved,
                                        exemplar=face.carried_mouth, own_teeth=own, in_place=True,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
-                                       whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale)
+                                       whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale,
+                                       seen=seen)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
         keeps = face.request.target == "keep" and not face.request.aus and face.request.like is None  # lips as they are
         kept = lip_gap(face.goal) / max(lip_gap(face.landmarks), 1e-6)

@@ -70,7 +70,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
-from faceedit.stage.mouth import sclera_colour
+from faceedit.stage.mouth import sclera_colour, whites_shown
 from faceedit.stage.mouth_steps import fill_mouth, interior_cut
 from faceedit.stage.moves import (
     TARGET_MOVES,
@@ -110,6 +110,7 @@ from faceedit.stage.smile import (
     target_smiles,
 )
 from faceedit.stage.state import close_lips, lip_gap, raise_lids
+from faceedit.stage.teeth_look import seen_teeth
 from faceedit.stage.tuning import EditTuning
 from faceedit.stage.turned import head_frame, hidden_parts, plan_sides
 
@@ -432,6 +433,12 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
+    # where the eyes show no whites (lid and skin would be read), the colour of the teeth the photo shows
+    seen = None if whites_shown(face.landmarks) else seen_teeth(pixels, face.landmarks, None if face.mesh is None else
+                                                                below_lower_teeth(pixels, face.mesh[MESH_INNER_LOWER, :2],
+                                                                                  face.mesh[MESH_OUTER_LOWER, :2],
+                                                                                  tuning=stage.tuning.lips),
+                                                                stage.tuning.mouth)
     face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width)  # as the lips were
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
@@ -441,7 +448,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
                           stage.tuning.turned)
-    out = fill_mouth(stage, face, out, whites)
+    out = fill_mouth(stage, face, out, whites, seen)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
     out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.faces.reading import TEETH_LIGHT, TEETH_SATURATION
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.columns import shade_under
 from faceedit.stage.lips import opening_aspect
@@ -323,6 +324,76 @@ def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray, red: bool = True) -> np
     c = c + max(lift, 0.0) * _CR_RGB
     gain = np.maximum(c, 1e-3) / np.maximum(c_t, 1e-3)
     return fill if np.array_equal(c, c_t) else np.clip(fill * gain, 0.0, 1.0).astype(fill.dtype)
+
+
+def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray, below: np.ndarray | None = None,
+               tn: MouthTuning | None = None) -> np.ndarray | None:
+    """Unit RGB (3,) of the teeth the photo shows: the median of the whitest quarter (luma less 3x the
+    channels' spread, as :func:`~faceedit.stage.mouth.sclera_colour` reads the eye whites) of the pixels between the 68 landmarks' inner lips (60-67, grown by 1 px) at least
+    :data:`~faceedit.faces.reading.TEETH_LIGHT` of the way from the lips' median grey (between the
+    outer lines, 48-59, and the inner) to white and under
+    :data:`~faceedit.faces.reading.TEETH_SATURATION` HSV saturation (the face reading's rule for
+    teeth); None where fewer than ``tn.seen_teeth_px`` are (:class:`~faceedit.stage.tuning.MouthTuning`,
+    default its defaults), or in a grey photo. ``below``: a lower
+    line ((N, 2), left corner first) past the lower teeth (the Face Mesh's inner lower lip moved by
+    :func:`~faceedit.stage.lips.below_lower_teeth`): the region reaches down to it too (on a small
+    smile the 68 points' inner lower lip runs along the top of the lower teeth: insightface's
+    group_t1 face 2). A lip's highlight, outside the inner lines, is no tooth (London's closed
+    neutral lips' highlights pass the light and saturation rule)."""
+    if np.ndim(pixels) != 3:
+        return None
+    lm = np.asarray(face_lm, np.float64)
+    unit = pixel_max(pixels.dtype)
+    outer, inner = lm[48:60], lm[60:68]
+    regions = [inner] if below is None else [inner, np.vstack([lm[60:65], np.asarray(below, np.float64)[::-1]])]
+    h, w = pixels.shape[:2]
+    pts = np.vstack([outer, *regions])
+    x0, y0 = (max(int(np.floor(v)) - 2, 0) for v in pts.min(0))
+    x1, y1 = min(int(np.ceil(pts[:, 0].max())) + 3, w), min(int(np.ceil(pts[:, 1].max())) + 3, h)
+    if x1 - x0 < 3 or y1 - y0 < 3 or pixels.shape[-1] < 3:
+        return None
+
+    def inside(poly):
+        m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(m, [np.round((poly - [x0, y0]) * 4).astype(np.int32)], 1, cv2.LINE_8, 2)
+        return m > 0
+
+    opening = np.logical_or.reduce([inside(r) for r in regions])
+    mouth = cv2.dilate(opening.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    lips = inside(outer) & ~inside(inner)
+    if lips.sum() < 4:
+        return None
+    crop = pixels[y0:y1, x0:x1, :3].astype(np.float64) / unit
+    y = crop @ _LUMA
+    lip = float(np.median(y[lips]))
+    sat = 1.0 - crop.min(-1) / np.maximum(crop.max(-1), 1e-6)
+    teeth = mouth & (y >= lip + TEETH_LIGHT * (1.0 - lip)) & (sat < TEETH_SATURATION)
+    if teeth.sum() < (tn or MouthTuning()).seen_teeth_px:
+        return None
+    px = crop[teeth]
+    white = px @ _LUMA - 3.0 * (px.max(1) - px.min(1))  # as the eye whites are read: bright and grey
+    return np.median(px[white >= np.percentile(white, 75)], 0)
+
+
+def to_seen_teeth(fill: np.ndarray, seen: np.ndarray, tn: MouthTuning) -> np.ndarray:
+    """``fill`` (n, 3) unit RGB times the channel gains that give its teeth (:func:`_teeth_colour`)
+    the chromaticity of ``seen`` (:func:`seen_teeth`: the photo's own teeth), less of it in the darker
+    pixels (``tn.seen_teeth_dark``), and a luma within ``tn.seen_teeth_luma`` of theirs (their own where
+    it already is)."""
+    if len(fill) < 4:
+        return fill
+    seen = np.asarray(seen, np.float64)
+    teeth = _teeth_colour(fill)
+    lt, ls = float(teeth @ _LUMA), float(seen @ _LUMA)
+    if lt < 1e-3 or ls < 1e-3:
+        return fill
+    luma = float(np.clip(lt, tn.seen_teeth_luma[0] * ls, tn.seen_teeth_luma[1] * ls))
+    chroma = (seen / ls) / np.maximum(teeth / lt, 1e-3)
+    f = np.asarray(fill, np.float64)
+    lo, hi = tn.seen_teeth_dark
+    x = np.clip(((f @ _LUMA) / lt - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    w = (x * x * (3.0 - 2.0 * x))[:, None]
+    return np.clip(f * chroma[None] ** w * (luma / lt), 0.0, 1.0).astype(fill.dtype)
 
 
 def limit_chroma(fill: np.ndarray, sclera: np.ndarray) -> np.ndarray:

@@ -597,3 +597,16 @@ class MouthTuning:
     loop_teeth_sure: float = 0.5
     #: ... at least this many of them (of 25 down the column; one is a lip's highlight).
     loop_teeth_run: int = 2
+    # -- a squinting smile's teeth in the colour of the teeth the photo shows
+    #: Where the eyes show no whites (what is read there is lid and skin: insightface's group_t1,
+    #: its squinting faces' "whites" 1.2-1.7 times as saturated as their skin, London's eye whites
+    #: 0.1-0.7 of it) a smile's teeth take the colour of the photo's own teeth
+    #: (:func:`~faceedit.stage.teeth_look.seen_teeth`) where at least this many pixels of them show
+    #: between the lips (group_t1's faces with teeth: 13-54) ...
+    seen_teeth_px: int = 12
+    #: ... their luma (the whitest quarters' both) within these shares of the photo's teeth's ...
+    seen_teeth_luma: tuple[float, float] = (0.9, 1.1)
+    #: ... and the colour wholly from the second share of the teeth's luma up, none under the first: the
+    #: gaps and the dark round the teeth keep the mouth's shade (given the teeth's blue, a yellowed
+    #: row's gaps went grey-mauve).
+    seen_teeth_dark: tuple[float, float] = (0.6, 0.9)
