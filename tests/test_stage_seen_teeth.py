@@ -117,3 +117,69 @@ def _below(rgb, face):
 
     mesh = np.asarray(face.dense)[:, :2]
     return below_lower_teeth(rgb, mesh[MESH_INNER_LOWER], mesh[MESH_OUTER_LOWER])
+
+
+def test_the_teeth_cap_is_at_least_the_photo_s_own_teeth():
+    """A blurred photo's eye whites read dark (London 061 smiling, blurred: 0.32 luma), and the cap
+    (1.4 times them) drew its teeth dimmer than the photo's own (0.45 against 0.53)."""
+    from faceedit.stage.teeth_look import teeth_cap
+
+    sclera, skin, seen = np.array([0.34, 0.32, 0.29]), np.array([0.30, 0.22, 0.18]), np.array([0.64, 0.61, 0.55])
+    assert teeth_cap(sclera, skin) < 0.46
+    assert teeth_cap(sclera, skin, seen) == pytest.approx(float(seen @ _LUMA))
+    assert teeth_cap(sclera, skin, seen * 0.5) == teeth_cap(sclera, skin)  # never lowered
+
+
+def _light_scene(blur: float):
+    """A 160 x 200 crop of skin with lips blurred by ``blur`` px and a smile's light opening (teeth, 60 x 16 px)
+    pasted sharp over them, as the mouth bank draws it; the opening's mask and roi."""
+    img = np.full((160, 200, 3), (190, 140, 120), np.uint8)
+    cv2.ellipse(img, (100, 90), (50, 22), 0, 0, 360, (120, 60, 60), -1)  # the lips
+    if blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    op = np.zeros((160, 200), np.float32)
+    cv2.ellipse(op, (100, 90), (30, 8), 0, 0, 360, 1.0, -1)
+    img[op > 0.5] = (235, 225, 210)
+    return img, op, (0, 0, 200, 160)
+
+
+def _top_step(img: np.ndarray, op: np.ndarray) -> float:
+    """The steepest one-pixel luma step down the opening's middle third's columns, from 8 px above its
+    top to its middle: where the teeth meet the upper lip. The median over the columns."""
+    y = img.astype(np.float64) @ _LUMA
+    ys, xs = np.nonzero(op > 0.5)
+    x0, x1 = np.percentile(xs, [33, 67]).astype(int)
+    steps = []
+    for x in range(x0, x1):
+        col = np.nonzero(op[:, x] > 0.5)[0]
+        steps.append(float(np.abs(np.diff(y[col[0] - 8:(col[0] + col[-1]) // 2, x])).max()))
+    return float(np.median(steps))
+
+
+@pytest.mark.parametrize("blur", [2.5, 0.8])
+def test_a_smile_in_a_soft_photo_meets_the_lip_as_softly_as_the_photo(blur):
+    """A smile's sharp light fill over lips blurred by 2.5 px: its edge softened from both sides all round
+    (``small_cavity.soft_smile_edge``): the top's and the bottom's steepest steps at most two thirds of the
+    ones softened from inside alone, nothing changed 20 px away; over lips blurred by 0.8 px (under
+    ``MouthTuning.smile_soft_knee`` beyond the fill's own blur) nothing changed."""
+    from faceedit.stage.small_cavity import open_edge, soft_smile_edge
+    from faceedit.stage.teeth_look import photo_blur
+    from faceedit.stage.tuning import MouthTuning
+
+    img, op, roi = _light_scene(blur)
+    poly = cv2.findContours((op > 0.5).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0][0][:, 0, :]
+    rings = {"blur": photo_blur(img, poly.astype(np.float64))}
+    tn = MouthTuning()
+    inside = img.copy()
+    open_edge(inside, roi, op, tn, rings, 60.0, smile=True, own_teeth=False)  # the fill's own edge, inside
+    out = inside.copy()
+    soft_smile_edge(out, roi, op, tn, rings["blur"])
+    if blur > 2:
+        assert rings["blur"] > 2.0
+        assert _top_step(out, op) <= (2.0 / 3.0) * _top_step(inside, op), (_top_step(out, op), _top_step(inside, op))
+        assert _top_step(out[::-1], op[::-1]) <= (2.0 / 3.0) * _top_step(inside[::-1], op[::-1])  # the lower rim
+        far = cv2.distanceTransform((op <= 0.5).astype(np.uint8), cv2.DIST_L2, 5) > 20
+        assert np.array_equal(out[far], img[far])
+    else:
+        assert rings["blur"] < tn.smile_soft_knee
+        assert np.array_equal(out, inside)

@@ -166,14 +166,16 @@ def draw_cavity(profile: np.ndarray, cavity_rgb: np.ndarray, u, v, seed, tn: Mou
     return np.clip(col, 0, 1)
 
 
-def soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float, outside: float = 0.0) -> None:
+def soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float, outside: float = 0.0,
+                around: bool = False) -> None:
     """The opening's edge softened as a photo's edges are (a Gaussian of ``sigma`` px, set by
     looking at 1350-px portraits, not measured on the photo): within ``2 sigma`` px inside
     the opening (``opening`` over ``roi``) ``out`` is blended, in place, towards its Gaussian
     blur of ``sigma`` px, wholly at the edge; and within ``2 outside`` px above it likewise (the
     upper lip's and carried teeth's side of the edge: a step softened from one side alone stays
-    a hard line against the dark; the lower lip's rim falls into the interior as drawn); pixels
-    further out stay as they are."""
+    a hard line against the dark; the lower lip's rim falls into the interior as drawn), or with
+    ``around`` on every side (a smile's lit teeth in a soft photo: its lower lip's rim met them in a
+    sharp line too); pixels further out stay as they are."""
     x0, y0, x1, y1 = (int(v) for v in roi)
     pad = int(np.ceil(3 * max(sigma, outside)))
     bx0, by0 = max(x0 - pad, 0), max(y0 - pad, 0)
@@ -190,9 +192,9 @@ def soften_edge(out: np.ndarray, roi, opening: np.ndarray, sigma: float, outside
     crop = out[by0:by1, bx0:bx1].astype(np.float32)
     depth = cv2.distanceTransform((op > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
     w = np.where(op > 0, np.clip(1.0 - depth / (2 * sigma), 0.0, 1.0), 0.0).astype(np.float32)
-    if outside > 0:  # above the opening in each column: the upper lip's and carried teeth's side
+    if outside > 0:  # above the opening in each column (the upper lip's and carried teeth's side), or all round
         away = cv2.distanceTransform((op <= 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-        above = np.cumsum(op > 0.5, axis=0) == 0
+        above = (op <= 0.5) if around else np.cumsum(op > 0.5, axis=0) == 0
         w = np.maximum(w, np.where(above, np.clip(1.0 - (away - 0.5) / (2 * outside), 0.0, 1.0), 0.0))
     if crop.ndim == 3:
         w = w[..., None]

@@ -61,6 +61,7 @@ output (the grain is seeded by the inputs).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,7 @@ from faceedit.stage.lips_meet import lip_above, meeting
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
 from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
 from faceedit.stage.paint import looks_grey
-from faceedit.stage.small_cavity import open_edge
+from faceedit.stage.small_cavity import open_edge, soft_smile_edge
 from faceedit.stage.teeth_ends import row_end_fade
 from faceedit.stage.teeth_few import few_teeth, few_weight
 from faceedit.stage.teeth_look import (
@@ -210,7 +211,8 @@ class MouthBank:
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
              in_place: bool = False, sclera: np.ndarray | None = None, whites_open: bool | None = None,
-             photo_scale: float = 1.0, seen: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+             photo_scale: float = 1.0, seen: Callable[[], np.ndarray | None] | None = None
+             ) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -221,10 +223,11 @@ class MouthBank:
         default: at ``face_lm``); ``exemplar``: use this bank index; ``photo_scale``: the photo's own
         pixels per pixel of ``pixels`` (over 1 on a preview scaled down from it), at which a small
         face's choices read the opening's size (:func:`~faceedit.stage.teeth_look.small_weight`);
-        ``seen``: the teeth the photo shows (unit RGB (3,), :func:`~faceedit.stage.teeth_look.seen_teeth`,
-        read before any warp): where the eyes show no whites (``whites_open`` false: what is read there is
-        mostly lid and skin), a smile's teeth take their colour (:func:`~faceedit.stage.teeth_look.to_seen_teeth`)
-        rather than the eye whites'.
+        ``seen``: what returns the teeth the photo shows (unit RGB (3,) or None,
+        :func:`~faceedit.stage.teeth_look.seen_teeth`, read before any warp), called for a smile alone: its
+        teeth's brightness cap is at least theirs (:func:`~faceedit.stage.teeth_look.teeth_cap`), and where the
+        eyes show no whites (``whites_open`` false: what is read there is mostly lid and skin) they take those
+        teeth's colour (:func:`~faceedit.stage.teeth_look.to_seen_teeth`) rather than the eye whites'.
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
@@ -280,8 +283,9 @@ class MouthBank:
             return out, exemplar
         cover = float(np.clip(teeth_cover, 0.0, 1.0))
         smile = not self._opens(exemplar, aspect, own_teeth, cover, tuning)
-        # a smile's teeth as soft as the photo round them and no brighter than its eye whites
+        # a smile's teeth as soft as the photo round them and no brighter than its eye whites (or its own teeth)
         rings["cap"] = smile
+        rings["seen"] = seen() if smile and seen is not None and not grey else None
         # a small face's own teeth carried down with the lower lip: lit, a second row under the smile
         carried = smile and not own_teeth and carried_row(out, (x0, y0, x1, y1), op, rings["lip"], wd, tuning,
                                                                    photo_scale)
@@ -316,10 +320,10 @@ class MouthBank:
                             photo_scale=photo_scale)
         if grey:
             fill = np.repeat((fill @ _LUMA)[:, None], 3, 1)
-        elif smile and (rings["sclera"] is not None or seen is not None):
+        elif smile and (rings["sclera"] is not None or rings["seen"] is not None):
             red = whites_shown(face_lm) if whites_open is None and face_lm is not None else bool(whites_open)
-            if seen is not None and (not red or rings["sclera"] is None):  # squinted whites are lid: its own teeth
-                fill = to_seen_teeth(fill, seen, tuning)
+            if rings["seen"] is not None and (not red or rings["sclera"] is None):  # squinted whites are lid: its teeth
+                fill = to_seen_teeth(fill, rings["seen"], tuning)
             else:
                 fill = limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"])
         if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
@@ -337,6 +341,7 @@ class MouthBank:
             if carried:  # the second row taken into the lower lip's shade
                 out = shade_below(out, (x0, y0, x1, y1), op, wd, tuning, in_place=True)
             small_edge(out, (x0, y0, x1, y1), op, wd, photo_scale, rings["blur"])
+            soft_smile_edge(out, (x0, y0, x1, y1), op, tuning, rings["blur"])  # a soft photo's: both sides
         return out, exemplar
 
     def _opens(self, e: int, aspect: float, own_teeth: bool, cover: float, tn: MouthTuning) -> bool:
@@ -553,7 +558,7 @@ class MouthBank:
         if rings.get("cap") and sc_d is not None:
             # a smile's teeth no brighter than real teeth beside the photo's own eye whites
             teeth_e = max(float(self.desc("teeth_luma")[e]), 1e-3)
-            exposure = min(exposure, teeth_cap(sc_d, skin_d) / teeth_e)
+            exposure = min(exposure, teeth_cap(sc_d, skin_d, rings.get("seen")) / teeth_e)
         return chroma * exposure
 
     def _eye_exposure(self, sclera: np.ndarray) -> float:

@@ -7,6 +7,8 @@ tests on a face's mouth that the steps before it share: which interior the lips 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from faceedit.edits.controls import CONTROLS
@@ -85,15 +87,15 @@ def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
 
 
 def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None,
-               seen: np.ndarray | None = None) -> np.ndarray:
+               seen: Callable[[], np.ndarray | None] | None = None) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it,
     the dark seam where lips that showed teeth close; the
     mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
     bank the appearance maps draw the mouth. ``pixels`` are the warp's, the stage's own: drawn over, not copied.
     ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
     the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap;
-    ``seen``: the teeth the photo shows, read there too (:func:`faceedit.stage.teeth_look.seen_teeth`), a smile's
-    teeth's colour where it has them."""
+    ``seen``: what reads the teeth the photo shows there (:func:`faceedit.stage.teeth_look.seen_teeth`), for a smile's
+    teeth's brightness and, where the eyes show no whites, their colour."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved = pixels, r.landmarks

@@ -1,7 +1,8 @@
 """The teeth a smile shows below the Face Mesh's inner lower lip, where the mesh lays that line
 along their top: lips the mesh reads apart are sealed only where none show there
-(:func:`lips_sealed_over_lip`), and a closing mouth's lower cut goes past them
-(:func:`past_lower_teeth`)."""
+(:func:`lips_sealed_over_lip`), a closing mouth's lower cut goes past them
+(:func:`past_lower_teeth`), and the line past them bounds where a smile's teeth's colour is read
+(:func:`lower_teeth_line`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from faceedit.stage.tuning_lips import LipsTuning
 
 def teeth_below(rgb: np.ndarray, mesh: np.ndarray, tuning: LipsTuning | None = None) -> bool:
     """Whether the photo shows teeth between the Face Mesh's inner lower lip and its outer lower
-    lip (``mesh``: (468, 2|3) points): the inner line moved past them by
-    :func:`~faceedit.stage.lips.below_lower_teeth` at least ``tuning.teeth_below_share`` of the
-    way to the outer line, the median over its middle third."""
+    lip (``mesh``: (468, 2|3) points): :func:`lower_teeth_line` finds them."""
+    return lower_teeth_line(rgb, mesh, tuning) is not None
+
+
+def lower_teeth_line(rgb: np.ndarray, mesh: np.ndarray, tuning: LipsTuning | None = None) -> np.ndarray | None:
+    """The Face Mesh's inner lower lip (``mesh``: (468, 2|3) points) moved past the lower teeth the photo
+    shows between it and the outer lower lip (:func:`~faceedit.stage.lips.below_lower_teeth`; (N, 2), left
+    corner first), where it moved at least ``tuning.teeth_below_share`` of the way to the outer line, the
+    median over its middle third; else None."""
     tuning = tuning or LipsTuning()
     xy = np.asarray(mesh, np.float64)[:, :2]
     inner, outer = xy[MESH_INNER_LOWER], xy[MESH_OUTER_LOWER]
@@ -24,7 +31,7 @@ def teeth_below(rgb: np.ndarray, mesh: np.ndarray, tuning: LipsTuning | None = N
     middle = slice(n // 3, n - n // 3)
     way = np.linalg.norm(outer[middle] - inner[middle], axis=1)
     share = np.linalg.norm(moved[middle] - inner[middle], axis=1) / np.maximum(way, 1e-6)
-    return float(np.median(share)) >= tuning.teeth_below_share
+    return moved if float(np.median(share)) >= tuning.teeth_below_share else None
 
 
 def lips_sealed_over_lip(rgb: np.ndarray, mesh: np.ndarray, tuning: LipsTuning | None = None) -> bool:

@@ -70,7 +70,7 @@ from faceedit.stage.lips import (
     widen_interior,
 )
 from faceedit.stage.lower_margin import loop_teeth_share
-from faceedit.stage.mouth import sclera_colour, whites_shown
+from faceedit.stage.mouth import sclera_colour
 from faceedit.stage.mouth_steps import fill_mouth, interior_cut
 from faceedit.stage.moves import (
     TARGET_MOVES,
@@ -98,7 +98,7 @@ from faceedit.stage.records import (
 )
 from faceedit.stage.regions import head_look
 from faceedit.stage.rest import at_rest
-from faceedit.stage.sealed import lips_sealed_over_lip, past_lower_teeth
+from faceedit.stage.sealed import lips_sealed_over_lip, lower_teeth_line, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
     flatten_cheeks,
@@ -433,12 +433,9 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
-    # where the eyes show no whites (lid and skin would be read), the colour of the teeth the photo shows
-    seen = None if whites_shown(face.landmarks) else seen_teeth(pixels, face.landmarks, None if face.mesh is None else
-                                                                below_lower_teeth(pixels, face.mesh[MESH_INNER_LOWER, :2],
-                                                                                  face.mesh[MESH_OUTER_LOWER, :2],
-                                                                                  tuning=stage.tuning.lips),
-                                                                stage.tuning.mouth)
+    # the teeth the photo shows, as it shows them (read where a smile is filled: the warp moves them)
+    seen = functools.partial(seen_teeth, pixels, face.landmarks, None if face.mesh is None else functools.partial(
+        lower_teeth_line, pixels, face.mesh, stage.tuning.lips), stage.tuning.mouth)
     face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width)  # as the lips were
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)

@@ -12,6 +12,8 @@ an open mouth's upper teeth end: an exemplar's own incisal edge (:func:`incisal_
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -326,7 +328,8 @@ def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray, red: bool = True) -> np
     return fill if np.array_equal(c, c_t) else np.clip(fill * gain, 0.0, 1.0).astype(fill.dtype)
 
 
-def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray, below: np.ndarray | None = None,
+def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray,
+               below: np.ndarray | Callable[[], np.ndarray | None] | None = None,
                tn: MouthTuning | None = None) -> np.ndarray | None:
     """Unit RGB (3,) of the teeth the photo shows: the median of the whitest quarter (luma less 3x the
     channels' spread, as :func:`~faceedit.stage.mouth.sclera_colour` reads the eye whites) of the pixels between the 68 landmarks' inner lips (60-67, grown by 1 px) at least
@@ -335,8 +338,8 @@ def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray, below: np.ndarray | None
     :data:`~faceedit.faces.reading.TEETH_SATURATION` HSV saturation (the face reading's rule for
     teeth); None where fewer than ``tn.seen_teeth_px`` are (:class:`~faceedit.stage.tuning.MouthTuning`,
     default its defaults), or in a grey photo. ``below``: a lower
-    line ((N, 2), left corner first) past the lower teeth (the Face Mesh's inner lower lip moved by
-    :func:`~faceedit.stage.lips.below_lower_teeth`): the region reaches down to it too (on a small
+    line ((N, 2), left corner first; or what returns it or None) past the lower teeth (the Face Mesh's inner
+    lower lip moved past them, :func:`~faceedit.stage.sealed.lower_teeth_line`): the region reaches down to it too (on a small
     smile the 68 points' inner lower lip runs along the top of the lower teeth: insightface's
     group_t1 face 2). A lip's highlight, outside the inner lines, is no tooth (London's closed
     neutral lips' highlights pass the light and saturation rule)."""
@@ -345,6 +348,7 @@ def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray, below: np.ndarray | None
     lm = np.asarray(face_lm, np.float64)
     unit = pixel_max(pixels.dtype)
     outer, inner = lm[48:60], lm[60:68]
+    below = below() if callable(below) else below
     regions = [inner] if below is None else [inner, np.vstack([lm[60:65], np.asarray(below, np.float64)[::-1]])]
     h, w = pixels.shape[:2]
     pts = np.vstack([outer, *regions])
@@ -445,12 +449,15 @@ def warm_darks(fill: np.ndarray, lip: np.ndarray, tn: MouthTuning, lip_cover: np
     return np.where(w[:, None] > 0, np.clip(out, 0.0, 1.0), f).astype(fill.dtype)
 
 
-def teeth_cap(sclera: np.ndarray, skin: np.ndarray) -> float:
+def teeth_cap(sclera: np.ndarray, skin: np.ndarray, seen: np.ndarray | None = None) -> float:
     """The brightest a smile's teeth are drawn (unit luma): :data:`TEETH_OVER_SCLERA` times the
     eye whites' luma, at least :data:`TEETH_OVER_SKIN` times the skin ring's (``sclera`` and
-    ``skin``: unit RGB (3,))."""
-    return max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
-               TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
+    ``skin``: unit RGB (3,)), and at least the luma of the teeth the photo shows (``seen``,
+    :func:`seen_teeth`, or None: a blurred photo's eye whites read dark, and its own teeth showed
+    the cap drew them dimmer than they are)."""
+    cap = max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
+              TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
+    return cap if seen is None else max(cap, float(np.asarray(seen, np.float64) @ _LUMA))
 
 
 def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth: float, teeth_luma: float,

@@ -144,6 +144,13 @@ class MouthTuning:
     #: hard line; on the upper lip of a mouth without them, at 0.5-1 px, dlib's inner lips on
     #: London 099 made fearful moved onto the lit lower rim: 0.167 of the cheeks, 0.126 without).
     edge_focus_outside: float = 1.0
+    #: A smile in a soft photo: its edge softened from both sides, all round, by the photo's blur beyond the
+    #: fill's (:func:`~faceedit.stage.teeth_look.photo_blur`) past this knee (px, in quadrature;
+    #: :func:`~faceedit.stage.small_cavity.soft_smile_edge`): softened from inside alone, the teeth's top met the
+    #: lip in a one-pixel step and the lower lip's rim stood as a sharp line (London HD at 512 px blurred by a
+    #: Gaussian of 2.5 px, made happy; 061 smiling reads 2.85). Sharp photos read 0.28-0.78 (the astronaut,
+    #: London HD at 1350 px and its cuts to 64-128 px and JPEG q30) and are left as they were.
+    smile_soft_knee: float = 1.0
     #: An open mouth in a soft photo: the blur at the strongest edges round the drawn mouth
     #: (:func:`~faceedit.stage.mouth_focus.photo_focus`) past this knee (px, in quadrature) blurs the drawn
     #: mouth and the lips' side of its edge (London HD training faces made surprised read 0.77-1.16 px at
