@@ -361,6 +361,26 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     assert interior_cut(None, lm, 0.0, tuning) is None
 
 
+def test_a_found_interior_ending_short_of_a_corner_is_carried_on_to_it():
+    """Colour finds the teeth, not a corner's dark: a found interior whose left end lies 0.15 of the
+    inner corner distance inside the 68 points' corner (60) goes on to it along one line (both
+    curves), its right end 0.03 inside (under ``interior_corner_gap``) stays where it is."""
+    from faceedit.stage.mouth_steps import interior_cut
+    from faceedit.stage.tuning import EditTuning
+
+    tuning = EditTuning()
+    lm = np.asarray(astronaut_face().landmarks, np.float64)
+    span = lm[64] - lm[60]
+    t = np.linspace(0.15, 0.97, 33)[:, None]
+    bump = np.sin(np.pi * (t - 0.15) / 0.82) * np.array([0.0, 0.08 * float(np.linalg.norm(span))])
+    shown = (lm[60] + t * span - bump, lm[60] + t * span + bump)
+    up, lo = interior_cut(shown, lm, 0.0, tuning)
+    assert len(up) == len(lo) == 34
+    assert np.array_equal(up[0], lm[60]) and np.array_equal(lo[0], lm[60])
+    assert np.array_equal(up[1:], shown[0]) and np.array_equal(lo[1:], shown[1])
+    assert 0.03 < tuning.interior_corner_gap < 0.15
+
+
 def test_without_a_found_interior_the_lips_are_cut_along_the_mesh_loop():
     """choose_cuts on the astronaut's face with its Face Mesh: the cut is the interior found
     from colour where one is kept (a closing mouth's taken up past the gum a smile bares, never

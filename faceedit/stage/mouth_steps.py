@@ -37,7 +37,9 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     open smile, between lips that touch towards the corners: opening, their blunt ends would
     stand as the straight sides of a window in the lips; closing, the teeth beyond its ends
     stayed at the mouth's corners); a mouth that closes widens it by the closing margins (its
-    teeth must all go)."""
+    teeth must all go); else an end further than ``interior_corner_gap`` of that distance inside its
+    corner is carried on to it (colour finds the teeth, not a corner's dark: the lips between were
+    cut nowhere, and a smile stretched the lower lip up between them)."""
     if shown is None:
         return None
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
@@ -45,7 +47,14 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
         return None
     if closing > 0:
         return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
-    return shown
+    corners = np.asarray(lm, np.float64)[[60, 64]]
+    far = tuning.interior_corner_gap * float(np.linalg.norm(corners[1] - corners[0]))
+    left, right = (bool(np.linalg.norm(shown[0][i] - corners[k]) > far) for i, k in ((0, 0), (-1, 1)))
+    if not (left or right):
+        return shown
+    # (both curves start and end at their shared corners: carried on along one line)
+    up, lo = (np.vstack([corners[:1]] * left + [np.asarray(c, np.float64)] + [corners[1:]] * right) for c in shown)
+    return up, lo
 
 
 def carries_lips(face: FaceEdit, tuning: EditTuning) -> bool:

@@ -95,6 +95,12 @@ class EditTuning:
     #: An interior found from colour spanning less than this share of the inner mouth corners
     #: is not the cut (the Face Mesh's inner-lip loop is), whether the mouth opens or closes.
     narrow_interior: float = 0.8
+    #: ... and one whose end lies further than this share of that distance inside its corner is carried on
+    #: to it (:func:`~faceedit.stage.mouth_steps.interior_cut`): London 083 smiling at JPEG q30 ends 0.22
+    #: inside on the left, its dark corner uncut, and made happy its lower lip stood up in the smile as a
+    #: pink lump; the world set's other found interiors end 0.003-0.075 inside, 083's at 64-128 px 0.13
+    #: (carried on, their corners as dark as the right ones).
+    interior_corner_gap: float = 0.1
     #: The share of the mouth bank's upper teeth under a relaxed upper lip in a wide opening
     #: whose state has no smile (times the smile it lacks).
     teeth_cover: float = 0.4
