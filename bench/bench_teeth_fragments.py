@@ -112,14 +112,14 @@ def opening_of(ed, img: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray
     seen: list[np.ndarray] = []
     fill = steps.fill_mouth
 
-    def record(stage, face, pixels, whites=None):
+    def record(stage, face, pixels, whites=None, teeth=None):
         r = face.warped
         if r is not None:
             x0, y0, x1, y1 = (int(v) for v in r.roi)
             m = np.zeros(pixels.shape[:2], bool)
             m[y0:y1, x0:x1] = (np.asarray(r.opening) + np.asarray(r.interior)) > 0.5
             seen.append(m)
-        return fill(stage, face, pixels, whites)
+        return fill(stage, face, pixels, whites, teeth)
 
     steps.fill_mouth = record
     try:

@@ -391,7 +391,7 @@ def test_disgust_map_stays_off_the_raised_lip(stage, monkeypatch):
     from faceedit.stage.steps import raises_upper_lip
     from faceedit.stage.tuning import EditTuning
 
-    monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels, whites=None: pixels)
+    monkeypatch.setattr(steps, "fill_mouth", lambda stage, face, pixels, whites=None, seen=None: pixels)
     monkeypatch.setattr(fine, "FINE_BELOW_PX", 0.0)  # at the photo's own pixels: the spy's points are the photo's
 
     t = EditTuning()
