@@ -62,6 +62,23 @@ def astronaut_face():
     return max(get_detector("dlib").detect(astronaut()), key=lambda f: f.area)
 
 
+def group_t1_face(index: int):
+    """insightface's group_t1 (RGB) and its face ``index`` by area (MediaPipe's); skips the test
+    where the photo is not at hand (the wheel not fetched and no network)."""
+    import pytest
+
+    from faceedit.eval import world
+
+    try:
+        paths = world.fetch(timeout=30.0)
+    except world.WorldUnavailable as e:
+        pytest.skip(f"the world photos are not at hand: {e}")
+    from faceedit.faces.detectors import get_detector
+
+    rgb = world.read_rgb(paths["group_t1"])
+    return rgb, sorted(get_detector("mediapipe").detect(rgb), key=lambda f: -f.area)[index]
+
+
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -92,16 +92,9 @@ def test_a_driver_at_rest_leaves_sealed_lips_sealed(editor, tmp_path):
 def _group_t1_face_2():
     """insightface's group_t1 and its face 2 by area (lips 0.067 eye distances apart, the Face
     Mesh's inner lower lip along the top of the lower teeth); skips where the photo is not at hand."""
-    from faceedit.eval import world
+    from _imgs import group_t1_face
 
-    try:
-        paths = world.fetch(timeout=30.0)
-    except world.WorldUnavailable as e:
-        pytest.skip(f"the world photos are not at hand: {e}")
-    from faceedit.faces.detectors import get_detector
-
-    rgb = world.read_rgb(paths["group_t1"])
-    return rgb, sorted(get_detector("mediapipe").detect(rgb), key=lambda f: -f.area)[2]
+    return group_t1_face(2)
 
 
 def test_teeth_below_the_mesh_s_inner_lower_lip_are_not_sealed_lips():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from _imgs import group_t1_face
 
 from faceedit.stage.teeth_look import _LUMA, seen_teeth, to_seen_teeth
 from faceedit.stage.tuning import MouthTuning
@@ -73,19 +74,6 @@ def test_to_seen_teeth_gives_the_teeth_their_colour_and_keeps_the_dark_s():
     assert np.allclose(g_out / (g_out @ _LUMA), g_in / (g_in @ _LUMA), atol=1e-3)  # the gaps' own colour
 
 
-def _group_t1_face_2():
-    from faceedit.eval import world
-
-    try:
-        paths = world.fetch(timeout=30.0)
-    except world.WorldUnavailable as e:
-        pytest.skip(f"the world photos are not at hand: {e}")
-    from faceedit.faces.detectors import get_detector
-
-    rgb = world.read_rgb(paths["group_t1"])
-    return rgb, sorted(get_detector("mediapipe").detect(rgb), key=lambda f: -f.area)[2]
-
-
 def test_a_squinting_smile_made_happy_has_teeth_of_the_photo_s_colour():
     """group_t1's face 2 (eyes 43 px apart, squinting: its "eye whites" read r, g, b over luma
     1.28, 0.92, 0.55, more saturated than its skin) made happy: the drawn upper row's whitest
@@ -94,13 +82,14 @@ def test_a_squinting_smile_made_happy_has_teeth_of_the_photo_s_colour():
     from faceedit.api import Editor
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
+    from faceedit.stage.sealed import lower_teeth_line
 
-    rgb, face = _group_t1_face_2()
-    seen = seen_teeth(rgb, face.landmarks, _below(rgb, face))
+    rgb, face = group_t1_face(2)
+    seen = seen_teeth(rgb, face.landmarks, lower_teeth_line(rgb, face.dense))
     assert seen is not None
     out = edit_faces(Editor.from_pretrained("stage"), rgb, [face], EditRequest.of("happy", 1.0))
     lm = np.asarray(face.landmarks)
-    # the new upper row: between the points' inner upper lip and 2 px below it, across the middle half
+    # the new upper row: from 2 px above the points' inner upper lip 6 rows down, across the middle half
     x0, x1 = int(lm[60, 0] + 0.25 * (lm[64, 0] - lm[60, 0])), int(lm[64, 0] - 0.25 * (lm[64, 0] - lm[60, 0]))
     y0 = int(lm[61:64, 1].min()) - 2
     band = out[y0:y0 + 6, x0:x1].reshape(-1, 3).astype(np.float64) / 255.0
@@ -110,13 +99,6 @@ def test_a_squinting_smile_made_happy_has_teeth_of_the_photo_s_colour():
     top = np.median(band[white >= np.percentile(white, 75)], 0)
     c_top, c_seen = top / float(top @ _LUMA), seen / float(seen @ _LUMA)
     assert np.abs(c_top - c_seen).max() < 0.06, (np.round(c_top, 3), np.round(c_seen, 3))
-
-
-def _below(rgb, face):
-    from faceedit.stage.lips import MESH_INNER_LOWER, MESH_OUTER_LOWER, below_lower_teeth
-
-    mesh = np.asarray(face.dense)[:, :2]
-    return below_lower_teeth(rgb, mesh[MESH_INNER_LOWER], mesh[MESH_OUTER_LOWER])
 
 
 def test_the_teeth_cap_is_at_least_the_photo_s_own_teeth():
