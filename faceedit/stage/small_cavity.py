@@ -1,4 +1,5 @@
-"""A small face's open mouth as a photo of it shows it (:func:`open_edge`): the opening drawn by the mouth bank
+"""A small face's open mouth as a photo of it shows it (:func:`open_edge`), and a soft photo's smile
+(:func:`soft_smile_edge`): the opening drawn by the mouth bank
 (:meth:`faceedit.stage.mouth_bank.MouthBank.fill`) with the lips' rims at the photo's own blur round its edge, the upper
 teeth's tips merged into a soft light band, and its darkest pixels no darker than a share of the photo's own black.
 Drawn at a large face's sharpness on a face 64-128 px tall, the opening read at 4x as a pure-black cut-out with
@@ -87,4 +88,3 @@ def soft_smile_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, 
     soft = float(np.sqrt(max(blur**2 - tn.smile_soft_knee**2, 0.0)))
     if soft > 0.0:
         soften_edge(out, roi, opening, float(np.hypot(tn.edge_focus, blur)), soft, around=True)
-

@@ -3,8 +3,9 @@
 soft photo, the bank's sharp studio teeth painted as they are read as a plate of large, bright,
 even teeth. Here are the photo's own blur at its edges (:func:`edge_blur`, :func:`photo_blur`: the
 teeth are blurred by what it has beyond the fill's), the brightest the teeth are drawn beside the
-photo's eye whites and skin (:func:`teeth_cap`) and their chroma no stronger than the eye whites'
-(:func:`limit_chroma`); down the opening of a small face, the upper lip's shadow on the teeth's
+photo's eye whites, skin and own teeth (:func:`teeth_cap`) and their chroma no stronger than the eye
+whites' (:func:`limit_chroma`), or the colour of the teeth the photo shows where its eyes show no
+whites (:func:`seen_teeth`, :func:`to_seen_teeth`); down the opening of a small face, the upper lip's shadow on the teeth's
 top and the lower row in shade below the upper teeth (:func:`small_teeth_shade`: the
 exemplar's studio rows, both lit, read as one flat bright plate filling the opening). And where
 an open mouth's upper teeth end: an exemplar's own incisal edge (:func:`incisal_edge`).
@@ -331,18 +332,19 @@ def warm_to_sclera(fill: np.ndarray, sclera: np.ndarray, red: bool = True) -> np
 def seen_teeth(pixels: np.ndarray, face_lm: np.ndarray,
                below: np.ndarray | Callable[[], np.ndarray | None] | None = None,
                tn: MouthTuning | None = None) -> np.ndarray | None:
-    """Unit RGB (3,) of the teeth the photo shows: the median of the whitest quarter (luma less 3x the
-    channels' spread, as :func:`~faceedit.stage.mouth.sclera_colour` reads the eye whites) of the pixels between the 68 landmarks' inner lips (60-67, grown by 1 px) at least
+    """Unit RGB (3,) of the teeth the photo shows: the median of the whitest quarter (luma less 3x
+    the channels' spread, as :func:`~faceedit.stage.mouth.sclera_colour` reads the eye whites) of
+    the pixels between the 68 landmarks' inner lips (60-67, grown by 1 px) at least
     :data:`~faceedit.faces.reading.TEETH_LIGHT` of the way from the lips' median grey (between the
     outer lines, 48-59, and the inner) to white and under
     :data:`~faceedit.faces.reading.TEETH_SATURATION` HSV saturation (the face reading's rule for
     teeth); None where fewer than ``tn.seen_teeth_px`` are (:class:`~faceedit.stage.tuning.MouthTuning`,
-    default its defaults), or in a grey photo. ``below``: a lower
-    line ((N, 2), left corner first; or what returns it or None) past the lower teeth (the Face Mesh's inner
-    lower lip moved past them, :func:`~faceedit.stage.sealed.lower_teeth_line`): the region reaches down to it too (on a small
-    smile the 68 points' inner lower lip runs along the top of the lower teeth: insightface's
-    group_t1 face 2). A lip's highlight, outside the inner lines, is no tooth (London's closed
-    neutral lips' highlights pass the light and saturation rule)."""
+    default its defaults), or in a grey photo. ``below``: a lower line ((N, 2), left corner first;
+    or what returns it or None) past the lower teeth (the Face Mesh's inner lower lip moved past
+    them, :func:`~faceedit.stage.sealed.lower_teeth_line`): the region reaches down to it too (on a
+    small smile the 68 points' inner lower lip runs along the top of the lower teeth: insightface's
+    group_t1 face 2). A lip's highlight, outside those lines, is no tooth (London's closed neutral
+    lips' highlights pass the light and saturation rule)."""
     if np.ndim(pixels) != 3:
         return None
     lm = np.asarray(face_lm, np.float64)
