@@ -14,6 +14,7 @@ import numpy as np
 from faceedit.edits.controls import CONTROLS
 from faceedit.stage.chin_slide import face_window
 from faceedit.stage.closed_seam import draw_closed_seam
+from faceedit.stage.cut_curves import resample_by_length
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import crease_fragments, lip_in_interior, widen_interior
 from faceedit.stage.mouth import whites_shown
@@ -52,8 +53,10 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     left, right = (bool(np.linalg.norm(shown[0][i] - corners[k]) > far) for i, k in ((0, 0), (-1, 1)))
     if not (left or right):
         return shown
-    # (both curves start and end at their shared corners: carried on along one line)
-    up, lo = (np.vstack([corners[:1]] * left + [np.asarray(c, np.float64)] + [corners[1:]] * right) for c in shown)
+    # (both curves start and end at their shared corners: carried on along one line, each resampled to its own
+    # number of points by arc length, as the curves found are)
+    up, lo = (resample_by_length(np.vstack([corners[:1]] * left + [np.asarray(c, np.float64)] + [corners[1:]] * right),
+                                 len(c)) for c in shown)
     return up, lo
 
 
