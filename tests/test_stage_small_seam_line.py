@@ -15,6 +15,7 @@ from faceedit.eval import world
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.mouth import paint_seam
 from faceedit.stage.small_seam import OwnLips, own_lips_dark
+from faceedit.stage.tuning import MouthTuning
 
 LUMA = np.asarray(LUMA_WEIGHTS)
 LONDON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "london_hd"
@@ -68,6 +69,40 @@ def test_the_own_lips_dark_leaves_out_the_line_between_the_lips():
     assert plain is not None and lined is not None and plain.ab is not None
     assert abs(lined.dark - plain.dark) < 3.0
     assert plain.ab[0] > 20.0  # the lips' red
+
+
+def test_a_small_mouth_s_seam_takes_the_colour_of_its_lips_in_shade():
+    """Strongly coloured lips (RGB 201 / 92 / 94 where lit) with their lower rim in shade (82 / 17
+    / 10): the seam goes to the colour of the lips in shade, the median a*, b* of their darker
+    quarter (``MouthTuning.seam_own_colour``), not to the median of all of them (the lit lips'
+    pinker red: real closed lips at 96-128 px meet in the colour of their shade)."""
+    img = np.full((100, 100, 3), (205, 130, 110), np.uint8)
+    lm = np.zeros((68, 2))
+    lm[36:42], lm[42:48] = (30, 30), (70, 30)  # eyes 40 px apart
+    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    lm[48:60] = np.stack([50 + 16 * np.cos(t), 70 + 8 * np.sin(t)], 1)
+    u = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    lm[60:68] = np.stack([50 + 10 * np.cos(u), 70 + 1.5 * np.sin(u)], 1)
+    outer = [np.round(lm[48:60]).astype(np.int32)]
+    cv2.fillPoly(img, outer, (201, 92, 94))
+    shade = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(shade, outer, 1)
+    shade[:73] = 0
+    img[shade > 0] = (82, 17, 10)
+    shade_ab = cv2.cvtColor(np.float32([[[82, 17, 10]]]) / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 1:]
+    x = np.linspace(38.0, 62.0, 9)
+    line = np.stack([x, np.full_like(x, 70.0)], 1)
+    off = {}
+    for share in (100.0, MouthTuning().seam_own_colour):
+        own = own_lips_dark(img, lm, 0.04, share)
+        assert own is not None and own.ab is not None
+        out = paint_seam(img, line, line, 40.0, 1.0, lips=lm[48:60], own=own)
+        px = out[68:73, 45:56].reshape(-1, 3).astype(np.float32)
+        dark = px[np.argsort(px @ LUMA)[:5]]
+        ab = np.median(cv2.cvtColor(dark[None] / 255.0, cv2.COLOR_RGB2LAB)[0, :, 1:], 0)
+        off[share] = float(np.hypot(*(ab - shade_ab)))
+    assert off[MouthTuning().seam_own_colour] < 6.0, off
+    assert off[100.0] > 10.0, off
 
 
 @pytest.fixture(scope="module")

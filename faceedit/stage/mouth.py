@@ -240,8 +240,9 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
     the photo's own pixels per pixel of ``pixels``); a larger mouth's seam (the rest of that
     share) goes toward the lips' own chroma (:func:`~faceedit.stage.seam_colour.toward_lips`,
     ``seam_chroma`` of their median a*, b*) as far as it is darkened. Given ``own`` (the
-    photo's own lips' dark read before the warp, :func:`~faceedit.stage.small_seam.own_lips_dark`),
-    a small mouth's seam goes no darker than it (its share of the floor), keeps
+    photo's own lips' dark and their darker pixels' chroma read before the warp,
+    :func:`~faceedit.stage.small_seam.own_lips_dark`), a small mouth's seam goes no darker than it
+    (its share of the floor) and toward that chroma itself, keeps
     ``seam_small_depth`` of the depth its widening takes away and lies where the lips meet in
     the pixels (:func:`~faceedit.stage.seam_meet.meet_line`). ``pixels`` (H, W[, C]) uint8/uint16, a
     new array (the same one when there is nothing to do, or written over with ``in_place``)."""
@@ -387,10 +388,11 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         out = out.copy() if out is crop else out
         out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype))
     if own is not None and own.ab is not None and small > 0 and tuning.seam_chroma > 0 and seam.seam_small_depth > 0:
-        # a small mouth's seam toward the photo's own lips' chroma read before the warp (after it,
-        # teeth and lip carried together read greyer): their colour darkened is grey-brown beside them
+        # a small mouth's seam toward the chroma of the photo's own lips in shade, read before the
+        # warp (after it, teeth and lip carried together read greyer; their colour darkened is
+        # grey-brown beside them), as it is: real closed lips at 96-128 px meet in it
         out = out.copy() if out is crop else out
-        out[..., :3] = toward_lips(out[..., :3], dip * small, own.ab, tuning.seam_chroma, pixel_max(pixels.dtype))
+        out[..., :3] = toward_lips(out[..., :3], dip * small, own.ab, 1.0, pixel_max(pixels.dtype))
     res = pixels if in_place else pixels.copy()
     res[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return res

@@ -27,18 +27,20 @@ DARK_PERCENTILE = 10.0
 
 class OwnLips(NamedTuple):
     """The photo's own lips, read before the warp: their ``dark`` (luma, the pixels' scale) and
-    their median CIE a*, b* (``ab``, float L*a*b*; None on a grey photo)."""
+    the median CIE a*, b* of their darker pixels (``ab``, float L*a*b*; None on a grey photo)."""
 
     dark: float
     ab: np.ndarray | None
 
 
-def own_lips_dark(pixels: np.ndarray, landmarks: np.ndarray, seam_width: float) -> OwnLips | None:
+def own_lips_dark(pixels: np.ndarray, landmarks: np.ndarray, seam_width: float,
+                  colour_percentile: float = 100.0) -> OwnLips | None:
     """The photo's own lips' dark (the pixels' scale): the :data:`DARK_PERCENTILE`-th percentile of
     the luma of ``pixels`` between the 68 points' outer (48-59) and inner (60-67) lips of
     ``landmarks``, leaving out a seam's width (``seam_width`` eye distances)
     about the inner lips (the dark between a smile's lips and its teeth, or a closed mouth's own
-    line, is not lip), and their median a*, b* over the same pixels. None where the lips hold too
+    line, is not lip), and the median a*, b* of those of the same pixels at or under the
+    ``colour_percentile``-th percentile of their luma (100: all). None where the lips hold too
     few pixels (under 8)."""
     lm = np.asarray(landmarks, np.float64)
     if lm.shape != (68, 2):
@@ -65,7 +67,8 @@ def own_lips_dark(pixels: np.ndarray, landmarks: np.ndarray, seam_width: float) 
     if crop.ndim != 3 or crop.shape[2] < 3:
         return OwnLips(dark, None)
     lab = cv2.cvtColor(np.ascontiguousarray(crop[..., :3] / pixel_max(pixels.dtype)), cv2.COLOR_RGB2LAB)
-    return OwnLips(dark, np.median(lab[keep][:, 1:], 0).astype(np.float64))
+    darker = keep & (grey <= np.percentile(grey[keep], colour_percentile))
+    return OwnLips(dark, np.median(lab[darker][:, 1:], 0).astype(np.float64))
 
 
 def small_floor(small: float, own: OwnLips | None, dark: float, share: float) -> float | None:

