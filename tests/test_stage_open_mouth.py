@@ -106,10 +106,10 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
     surprised, _ = stage.edit_photo(img, [StageFace(lm, dense)], EditRequest.of("surprised", 1.0))
     lm2, dense2 = largest(detector, surprised)
     face, out = run(stage, surprised, lm2, dense2, "happy", 1.0)
-    assert mouth_steps.smiles_over_dark_inside(face, EditTuning())
+    assert mouth_steps.carries_no_teeth(face) and face.smile_taken < 0
     r = face.warped
     intact = dark_share(out, r.upper, r.lower)
-    monkeypatch.setattr(mouth_steps, "smiles_over_dark_inside", lambda face, tuning: False)
+    monkeypatch.setattr(mouth_steps, "carries_no_teeth", lambda face: False)
     _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
     # the surprised mouth's inside shows through the carried teeth as gaps, black (the astronaut
     # read at dlib's identity spread: 32 % of the opening's upper half) or grey (at MediaPipe's:
@@ -193,7 +193,6 @@ def test_surprise_opens_like_real_open_mouths(stage, detector):
     (:class:`faceedit.stage.tuning.EditTuning`'s defaults)."""
     from faceedit.stage import records, steps
     from faceedit.stage.moves import face_frame, real_opening
-    from faceedit.stage.tuning import EditTuning
 
     OPEN_FROM, OPEN_KEEP, ABOVE_CHORD = EditTuning.open_from, EditTuning.open_keep, EditTuning.above_chord
 
