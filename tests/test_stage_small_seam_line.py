@@ -52,16 +52,23 @@ def test_a_small_mouth_s_seam_goes_to_the_photo_s_own_lips_dark_and_no_darker():
     assert a[0] / luma(a) > b[0] / luma(b) + 0.05
 
 
-def test_the_own_lips_dark_leaves_out_the_line_between_the_lips():
-    """The lips' dark is read between the 68 points' outer and inner lips, a seam's width about
-    the inner lips left out: a dark line drawn along the inner lips does not darken it."""
-    img = np.full((100, 100, 3), (200, 150, 130), np.uint8)
+def _lip_points() -> np.ndarray:
+    """68 points (eyes and lips used) of a 100-px face: eyes 40 px apart, lips 32 px wide about (50, 70)
+    parted by 3 px."""
     lm = np.zeros((68, 2))
-    lm[36:42], lm[42:48] = (30, 30), (70, 30)  # eyes 40 px apart
+    lm[36:42], lm[42:48] = (30, 30), (70, 30)
     t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
     lm[48:60] = np.stack([50 + 16 * np.cos(t), 70 + 8 * np.sin(t)], 1)
     u = np.linspace(0, 2 * np.pi, 8, endpoint=False)
     lm[60:68] = np.stack([50 + 10 * np.cos(u), 70 + 1.5 * np.sin(u)], 1)
+    return lm
+
+
+def test_the_own_lips_dark_leaves_out_the_line_between_the_lips():
+    """The lips' dark is read between the 68 points' outer and inner lips, a seam's width about
+    the inner lips left out: a dark line drawn along the inner lips does not darken it."""
+    img = np.full((100, 100, 3), (200, 150, 130), np.uint8)
+    lm = _lip_points()
     cv2.fillPoly(img, [np.round(lm[48:60]).astype(np.int32)], (190, 100, 100))
     plain = own_lips_dark(img, lm, 0.04)
     cv2.polylines(img, [np.round(lm[60:68]).astype(np.int32)], True, (60, 20, 20), 1)
@@ -77,12 +84,7 @@ def test_a_small_mouth_s_seam_takes_the_colour_of_its_lips_in_shade():
     quarter (``MouthTuning.seam_own_colour``), not to the median of all of them (the lit lips'
     pinker red: real closed lips at 96-128 px meet in the colour of their shade)."""
     img = np.full((100, 100, 3), (205, 130, 110), np.uint8)
-    lm = np.zeros((68, 2))
-    lm[36:42], lm[42:48] = (30, 30), (70, 30)  # eyes 40 px apart
-    t = np.linspace(0, 2 * np.pi, 12, endpoint=False)
-    lm[48:60] = np.stack([50 + 16 * np.cos(t), 70 + 8 * np.sin(t)], 1)
-    u = np.linspace(0, 2 * np.pi, 8, endpoint=False)
-    lm[60:68] = np.stack([50 + 10 * np.cos(u), 70 + 1.5 * np.sin(u)], 1)
+    lm = _lip_points()
     outer = [np.round(lm[48:60]).astype(np.int32)]
     cv2.fillPoly(img, outer, (201, 92, 94))
     shade = np.zeros(img.shape[:2], np.uint8)
