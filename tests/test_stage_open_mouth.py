@@ -106,10 +106,11 @@ def test_a_smile_on_a_surprised_mouth_draws_an_intact_row_of_teeth(stage, detect
     surprised, _ = stage.edit_photo(img, [StageFace(lm, dense)], EditRequest.of("surprised", 1.0))
     lm2, dense2 = largest(detector, surprised)
     face, out = run(stage, surprised, lm2, dense2, "happy", 1.0)
-    assert mouth_steps.carries_no_teeth(face) and face.smile_taken < 0
+    assert mouth_steps.smiles_over_dark_inside(face, EditTuning())
     r = face.warped
     intact = dark_share(out, r.upper, r.lower)
-    monkeypatch.setattr(mouth_steps, "carries_no_teeth", lambda face: False)
+    monkeypatch.setattr(mouth_steps, "smiles_over_dark_inside", lambda face, tuning: False)
+    monkeypatch.setattr(mouth_steps, "carries_no_teeth", lambda face, tuning: False)
     _, carried = run(stage, surprised, lm2, dense2, "happy", 1.0)
     # the surprised mouth's inside shows through the carried teeth as gaps, black (the astronaut
     # read at dlib's identity spread: 32 % of the opening's upper half) or grey (at MediaPipe's:

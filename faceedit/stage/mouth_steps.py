@@ -1,8 +1,9 @@
 """The stage's mouth step (:func:`fill_mouth`, step 4 of :mod:`faceedit.stage.steps`) and the
 tests on a face's mouth that the steps before it share: which interior the lips are cut along
 (:func:`interior_cut`), whether the warp carries the lips with nothing to paint
-(:func:`carries_lips`, :func:`mouth_still`), whether the lips' loop carries no teeth the photo
-shows (:func:`carries_no_teeth`) and how much of the bank's upper teeth a relaxed lip covers
+(:func:`carries_lips`, :func:`mouth_still`), whether a smile goes over a dark inside
+(:func:`smiles_over_dark_inside`), whether open lips' loop carries no teeth the photo shows
+(:func:`carries_no_teeth`) and how much of the bank's upper teeth a relaxed lip covers
 (:func:`teeth_cover`)."""
 
 from __future__ import annotations
@@ -85,15 +86,21 @@ def mouth_still(lm: np.ndarray, goal: np.ndarray) -> bool:
     return float(np.abs(np.asarray(goal)[48:] - np.asarray(lm)[48:]).max()) < 0.01
 
 
-def carries_no_teeth(face: FaceEdit) -> bool:
-    """Whether the loop between the lips carries no teeth the photo shows: colour found no interior between
-    them (``face.shown``) and no row of teeth is carried from the loop (``face.carry``). It carries a dark inside
-    (a surprised or talking mouth, at most the edges of its teeth), lip, the crease and a slit between them; the
-    whole new opening is painted (:func:`fill_mouth`). Carried into a smile, the dark inside stood between the
-    bank's teeth as black gaps and broken teeth; into a new opening, what it carries read pixel by pixel as lip or
-    not left a saw-toothed top edge (insightface's group_t1 face 1, a smile parted over the tips of teeth colour
-    did not find, made surprised)."""
-    return face.shown is None and face.carry is None
+def smiles_over_dark_inside(face: FaceEdit, tuning: EditTuning) -> bool:
+    """Whether an edit adds a smile to a mouth the photo shows open with no teeth found in it (a surprised or
+    talking mouth: its dark inside, at most the edges of its teeth): the smile shows a whole row, the photo none."""
+    return face.smile_taken < 0 and face.shown is None and lip_gap(face.landmarks) > tuning.lips_closed
+
+
+def carries_no_teeth(face: FaceEdit, tuning: EditTuning) -> bool:
+    """Whether the loop between lips the photo shows apart (over twice ``lips_closed``) carries no teeth it shows:
+    colour found no interior between them (``face.shown``) and no row of teeth is carried from the loop
+    (``face.carry``). It carries a dark inside, lip and a slit between them, which read pixel by pixel as lip or
+    not left a saw-toothed top edge on the new opening (insightface's group_t1 face 1, a smile parted over the tips
+    of teeth colour did not find, made surprised); the whole opening is painted (:func:`fill_mouth`). Lips that
+    (nearly) meet keep their crease as a band where they meet: painted whole, a talking clip's closed frames made
+    surprised read apart (GRID's bbaf2n)."""
+    return face.shown is None and face.carry is None and lip_gap(face.landmarks) > 2 * tuning.lips_closed
 
 
 def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
@@ -121,17 +128,18 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-    if bank is not None and (carries_no_teeth(face) or own and small_smile(
-            r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
-        # no teeth carried (the dark inside of an open mouth, lip, the crease), or a small face's own teeth, which
-        # would stand as a thin seam over its lower row: the whole opening is painted
+    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or carries_no_teeth(face, stage.tuning.edit)
+                             or own and small_smile(r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth,
+                                                    face.photo_scale)):
+        # the dark inside of an open mouth carried into a smile would stand between the bank's teeth as black gaps and
+        # broken teeth, an open mouth's carried slit and lip as a ragged edge, a small face's own teeth as a thin seam
+        # over its lower row: the whole opening is painted
         opening, interior = opening + interior, np.zeros_like(interior)
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
-        # (a row of teeth carried from the loop) what the loop carried that is lip (but the upper
-        # lip carried teeth hang from), and the pieces of the crease, are painted like the rest of
-        # the opening
+        # what the loop carried that is lip (but the upper lip carried teeth hang from), and the
+        # pieces of the crease between closed lips, are painted like the rest of the opening
         lip = lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
-        lip -= lip_over_teeth(out, r.roi, interior, lip)
+        lip -= lip_over_teeth(out, r.roi, interior, lip) if own else 0.0
         lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])), stage.tuning.lips)
         opening, interior = opening + lip, interior - lip
     if bank is not None and float(opening.max()) > 0:
