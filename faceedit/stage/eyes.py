@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
+from faceedit.stage.creases import edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
@@ -262,6 +263,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         if bx1 - bx0 < 8 or by1 - by0 < 8:
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
+        soft = edge_blur(luma(src))  # the photo's own blur at the eye (its lids', lashes' and iris's edges)
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
         redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
         rim = None if irises is None else float(np.linalg.norm(irises[k, 1:] - irises[k, 0], axis=1).mean())
@@ -376,7 +378,16 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         # (a small eye's) kept half the stretched iris at the kept one's edge (a grey halo)
         a_white = cv2.GaussianBlur((whiten * open_w).astype(np.float32), (0, 0), max(0.5, width / 100))
         a_white = np.minimum(a_white, 1 - disc)[..., None]
-        new = cur * (1 - a_iris - a_white) + (iris_col * shade[..., None]) * a_iris + white_fill * a_white
+        drawn = (iris_col * shade[..., None]) * a_iris + white_fill * a_white
+        alpha = a_iris + a_white
+        # as soft as the photo: the drawn iris and white (premultiplied) blurred by what the photo's own blur adds
+        # to the drawing's (drawn sharp in a soft photo, the white where the stretched iris was stood as a light
+        # ring round a dark disc: a bullseye)
+        extra = float(np.sqrt(max(soft ** 2 - max(blur, width / 100, 0.5) ** 2, 0.0)))
+        if extra > tuning.soft_least:
+            drawn = cv2.GaussianBlur(drawn.astype(np.float32), (0, 0), extra)
+            alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), extra)[..., None]
+        new = cur * (1 - alpha) + drawn
         if out is warped:
             out = warped if in_place else warped.copy()
         out[my0:my1, mx0:mx1, :3] = from_unit(np.clip(new, 0, 1), warped.dtype)
