@@ -69,22 +69,13 @@ def photo_blur(pixels: np.ndarray, lm: np.ndarray) -> float:
         return 1.0
     top = float(np.iinfo(pixels.dtype).max) if np.issubdtype(pixels.dtype, np.integer) else 1.0
     y = pixels[y0:y1, x0:x1, :3].astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32) / top
-    return edge_blur(y)
-
-
-def edge_blur(y: np.ndarray) -> float:
-    """The blur (a Gaussian sigma, px) of luma ``y`` (a float crop) at its strongest edges (the top
-    tenth of its gradient, and over a twentieth of its largest: a crop mostly flat has no edge in
-    its top tenth), as :func:`photo_blur` reads it, within 0.4..3 px (0.4 where no edge is)."""
     s = 1.5
 
     def grad(a: np.ndarray) -> np.ndarray:
         return np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3))
 
     g0, g1 = grad(y), grad(cv2.GaussianBlur(y, (0, 0), s))
-    strong = g0 >= max(float(np.quantile(g0, 0.9)), 0.05 * float(g0.max()), 1e-6)
-    if not strong.any():
-        return 0.4
+    strong = g0 >= np.quantile(g0, 0.9)
     r = g0[strong] / np.maximum(g1[strong], 1e-6)
     sig = s / np.sqrt(np.maximum(r * r - 1.0, 1e-3))
     return float(np.clip(np.median(sig), 0.4, 3.0))

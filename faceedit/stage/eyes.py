@@ -47,13 +47,13 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
-from faceedit.stage.creases import edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.lid_move import move_lid_margin
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
+from faceedit.stage.teeth_look import edge_blur
 from faceedit.stage.tuning import EyesTuning
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
@@ -263,7 +263,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         if bx1 - bx0 < 8 or by1 - by0 < 8:
             continue
         src = source[by0:by1, bx0:bx1, :3].astype(np.float32) / unit
-        soft = edge_blur(luma(src))  # the photo's own blur at the eye (its lids', lashes' and iris's edges)
+        soft = edge_blur(luma(src), np.ones(src.shape[:2], bool))  # the photo's own at the eye (lids, lashes, iris)
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
         redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
         rim = None if irises is None else float(np.linalg.norm(irises[k, 1:] - irises[k, 0], axis=1).mean())

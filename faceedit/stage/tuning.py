@@ -294,11 +294,11 @@ class EyesTuning:
     #: speckled the white round her kept iris; 1350-px London whites read 0.02-0.065).
     white_grain_most: float = 0.06
     #: The kept iris and the white drawn round it are blurred by what the photo's own blur
-    #: (:func:`~faceedit.stage.creases.edge_blur` of the eye's box) adds to the drawing's, where that is over this
+    #: (:func:`~faceedit.stage.teeth_look.edge_blur` of the eye's box) adds to the drawing's, where that is over this
     #: (a Gaussian's sigma, px). Drawn sharp in a photo blurred by 2.5 px at 512, the white where
     #: the stretched iris was stood as a light ring round a dark disc: on 6 training London faces so
     #: blurred made surprised, the radial luma's peak at the iris's edge over the white beyond it,
-    #: median 4.1 levels (up to 38), now -2.0 (up to 11).
+    #: median 4.1 levels (up to 38), now -2.5 (up to 8.7).
     soft_least: float = 0.3
     #: The upper lid's shadow over the eyeball: its darkest share ...
     lid_shadow: float = 0.25
