@@ -70,7 +70,7 @@ def test_samples_at_more_points_than_remap_takes_in_one_map():
     # are under SHRT_MAX a side)
     import cv2
 
-    from faceedit.stage.eyes import _sample
+    from faceedit.stage.iris_rings import _sample
 
     rng = np.random.default_rng(0)
     img = rng.random((50, 60, 3), dtype=np.float32)

@@ -8,7 +8,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from faceedit.stage.eyes import dark_limbus, find_iris
+from faceedit.stage.eyes import find_iris
+from faceedit.stage.iris_rings import dark_limbus
 from faceedit.stage.tuning import EyesTuning
 
 CENTRE = np.array([56.0, 39.0])

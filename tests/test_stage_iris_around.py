@@ -21,7 +21,7 @@ def iris_photo(r: float = 20.0, size: int = 64):
 
 
 def test_the_hidden_top_takes_the_ring_s_colour_and_its_streaks():
-    from faceedit.stage.eyes import iris_around
+    from faceedit.stage.iris_rings import iris_around
 
     r = 20.0
     src, core, c = iris_photo(r)
@@ -38,7 +38,7 @@ def test_the_hidden_top_takes_the_ring_s_colour_and_its_streaks():
 
 
 def test_a_ring_the_source_never_shows_is_left_to_the_median():
-    from faceedit.stage.eyes import iris_around
+    from faceedit.stage.iris_rings import iris_around
 
     r = 20.0
     src, core, c = iris_photo(r)
@@ -49,7 +49,7 @@ def test_a_ring_the_source_never_shows_is_left_to_the_median():
 
 def test_a_large_eye_box_is_read_whole():
     """An eye box of 1350-px photo (over 32767 offsets, OpenCV remap's most rows in one map) is read as a small one."""
-    from faceedit.stage.eyes import iris_around
+    from faceedit.stage.iris_rings import iris_around
 
     r = 20.0
     src, core, c = iris_photo(r)

@@ -50,10 +50,11 @@ from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
+from faceedit.stage.iris_rings import _sample, dark_limbus, iris_around, radial_profile
 from faceedit.stage.lid_move import move_lid_margin
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
-from faceedit.stage.teeth_look import edge_blur
+from faceedit.stage.teeth_look import FILL_BLUR, edge_blur
 from faceedit.stage.tuning import EyesTuning
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the
@@ -171,6 +172,13 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     cc = (c + np.stack(np.meshgrid(fine * step, fine * step), -1).reshape(-1, 2))
     rr = r + fine * r_step
     rr = rr[rr > 2 * d]
+    if radius is not None:
+        # within the iris model's spread of its radius where any of them is: the coarse grid's
+        # half step is a third of a small eye's radius, and below the spread the circle was the
+        # pupil's (a light iris at a 128-px face: a dark dot kept, its own iris whitened round
+        # it, a bullseye)
+        band = rr[np.abs(rr - radius) <= tuning.iris_model_spread * radius]
+        rr = band if len(band) else rr
     sc = ring(cc, rr + d) - ring(cc, rr - d)
     fb = np.unravel_index(int(np.argmax(sc)), sc.shape)
     c, r = cc[fb[0]], float(rr[fb[1]])
@@ -186,15 +194,6 @@ def _box(poly: np.ndarray, shape) -> tuple[slice, slice]:
     x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int), 0)
     x1, y1 = np.ceil(poly.max(0)).astype(int) + 1
     return slice(y0, min(y1, shape[0])), slice(x0, min(x1, shape[1]))
-
-
-def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2)); a map of
-    32767 rows or more (OpenCV's remap takes fewer: SHRT_MAX) in slices of its rows."""
-    m = pts.astype(np.float32)
-    if m.ndim > 1 and m.shape[0] >= 32767:
-        return np.concatenate([_sample(img, m[i:i + 32000]) for i in range(0, m.shape[0], 32000)])
-    return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
@@ -297,9 +296,13 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         sbox = np.array([bx0, by0], np.float64)
         cover_s = polygon_coverage(poly, (bx0, by0, bx1, by1))
         cover_0 = polygon_coverage(eye_polygon(mesh, int(k), lower_raise=0.0), (bx0, by0, bx1, by1))
-        erode = max(1, int(round(width / 40)))
-        core = cv2.erode(cover_0, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
-        core = cv2.GaussianBlur(core, (0, 0), erode)  # gradual hand-overs between the readings
+        # (none on an eye under 20 px wide, as the gaze reads it: a pixel's erosion of a 16-px eye's
+        # opening left 0-3 px of its white to read, and its iris was never kept)
+        erode = int(round(width / 40))
+        core = cover_0
+        if erode:
+            core = cv2.erode(cover_0, np.ones((2 * erode + 1, 2 * erode + 1), np.uint8))
+            core = cv2.GaussianBlur(core, (0, 0), erode)  # gradual hand-overs between the readings
         open_d = _sample(cover_s, q - sbox)
         # the iris at its own size, centred where the eyeball is
         rel = p - c_d
@@ -313,7 +316,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         # source shows of it: no structure copied twice)
         sy, sx = np.nonzero(core > 0.5)
         d_s = np.linalg.norm(np.stack([sx, sy], 1) + sbox - c_s, axis=1)
-        profile = _radial_profile(src[sy, sx], d_s, r)
+        profile = radial_profile(src[sy, sx], d_s, r)
         if profile is None:  # too few of the iris's rings seen: its margin moved, the eyeball redrawn
             out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False), tuning,
                                photo_scale, in_place)
@@ -326,6 +329,12 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
         ring_col = profile[i0] * (1 - f) + profile[i1] * f
         around, seen_at = iris_around(src, core, c_s - sbox, rel, r, tuning.iris_around_sure)
+        # within a pixel and the edge's blur of the rim the ring read round the iris holds the white beyond it
+        # (a small iris's edge is a pixel wide): no lighter there than the dark limbus's ring (a 4-px iris's
+        # rim drew 40-50 levels lighter than the photo's, a pale ring inside the white)
+        by_rim = np.linalg.norm(rel, axis=-1) > r - 1.0 - blur
+        lighter = np.maximum(luma(around), 1e-6)
+        around = np.where(by_rim[..., None], around * np.minimum(1.0, luma(ring_col) / lighter)[..., None], around)
         ring_col = around * seen_at[..., None] + ring_col * (1 - seen_at[..., None])
         iris_col = _sample(src, direct - sbox) * w_d + ring_col * (1 - w_d)
         cur = out[my0:my1, mx0:mx1, :3].astype(np.float32) / unit
@@ -336,13 +345,16 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         # the white where the stretched iris was: per row, from the warped white just beside it
         # (in the lid's shadow as the rest of the row is), or the eye's own white a little shaded
         # where a lash or the lid's skin lies there
-        sclera = src[sy, sx][d_s > max(1.2, reach) * r]
+        beyond = d_s > max(1.2, reach) * r
+        sclera = src[sy, sx][beyond]
         if len(sclera) < 5:
             continue
         sl = luma(sclera)
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
+        if float(np.median(luma(profile))) > 0.8 * float(luma(white_col)):
+            continue  # no white read beside it (as find_iris's limbus: the iris darker than the white)
         # the white by its place along the eye (darker toward the corners), as the source shows it
-        seen = (np.stack([sx, sy], 1) + sbox)[d_s > max(1.2, reach) * r]
+        seen = (np.stack([sx, sy], 1) + sbox)[beyond]
         white_at = _white_along(sclera, _along(seen, lm[corners]), white_col, tuning.white_bins,
                                 tuning.white_corner_least)
         # what the lids' travel uncovered above the iris is the eyeball's white too where it came
@@ -364,7 +376,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
                                  int(np.ceil(tuning.white_clear * blur)), width, tuning.white_ratio_least)
         # with the grain the source's white shows (drawn smooth it reads as a painted ring)
         lum_s = luma(src)
-        fine = (lum_s - cv2.GaussianBlur(lum_s, (0, 0), 1.0))[sy, sx][d_s > max(1.2, reach) * r]
+        fine = (lum_s - cv2.GaussianBlur(lum_s, (0, 0), 1.0))[sy, sx][beyond]
         spread = min(white_grain(fine, sl), tuning.white_grain_most)
         noise = cv2.GaussianBlur(np.random.default_rng(k).standard_normal(white_fill.shape[:2]).astype(np.float32),
                                  (0, 0), 0.7)
@@ -382,8 +394,11 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         alpha = a_iris + a_white
         # as soft as the photo: the drawn iris and white (premultiplied) blurred by what the photo's own blur adds
         # to the drawing's (drawn sharp in a soft photo, the white where the stretched iris was stood as a light
-        # ring round a dark disc: a bullseye)
-        extra = float(np.sqrt(max(soft ** 2 - max(blur, width / 100, 0.5) ** 2, 0.0)))
+        # ring round a dark disc: a bullseye); the photo's own blur is its reading beyond what a sharp drawing
+        # reads (FILL_BLUR: a pixel step reads 0.83 px), else a sharp small face's eye (reading 0.8-1.1) had its
+        # kept iris smeared into a grey ring
+        own = float(np.sqrt(max(soft ** 2 - FILL_BLUR ** 2, 0.0)))
+        extra = float(np.sqrt(max(own ** 2 - max(blur, width / 100, 0.5) ** 2, 0.0)))
         if extra > tuning.soft_least:
             drawn = cv2.GaussianBlur(drawn.astype(np.float32), (0, 0), extra)
             alpha = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), extra)[..., None]
@@ -530,74 +545,6 @@ def soft_disc(dist: np.ndarray, r: float, blur: float) -> np.ndarray:
     """The cover of a disc of radius ``r`` at distances ``dist`` from its centre, its edge
     blurred by a Gaussian of sigma ``blur`` (px; the logistic of the same spread)."""
     return (1.0 / (1.0 + np.exp(np.clip((dist - r) / (0.55 * blur), -50, 50)))).astype(np.float32)
-
-
-def _radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 10) -> np.ndarray | None:
-    """(bins + 1, 3) float32: the median colour of ``pixels`` (the source's visible eye) at each
-    tenth of the iris radius ``r`` from its centre (``dist``), gaps filled from the nearest
-    known ring; None when under half of the rings are seen."""
-    k = np.round(dist / r * bins).astype(int)
-    prof = np.full((bins + 1, 3), np.nan, np.float32)
-    for b in range(bins + 1):
-        sel = pixels[k == b]
-        if len(sel) >= 3:
-            prof[b] = np.median(sel, 0)
-    known = np.nonzero(~np.isnan(prof[:, 0]))[0]
-    if len(known) < (bins + 1) / 2:
-        return None
-    for b in range(bins + 1):
-        if np.isnan(prof[b, 0]):
-            prof[b] = prof[known[np.argmin(np.abs(known - b))]]
-    return prof
-
-
-def iris_around(src: np.ndarray, core: np.ndarray, c: np.ndarray, rel: np.ndarray, r: float, sure: float,
-                angles: int = 90) -> tuple[np.ndarray, np.ndarray]:
-    """The iris where the source hides it (under a squinting lid), read round its own ring: for each offset
-    ``rel`` ((..., 2) px from the iris's centre) the source's colour (``src``, unit RGB of the eye's box; ``c``
-    the centre there) at the same distance from the centre, at the nearest angles on either side at which the
-    source shows that ring (``core``, the visible eye's soft coverage, over ``sure``), the two mixed by how
-    near each lies: the iris's own radial streaks and flecks where a ring's median colour
-    (:func:`_radial_profile`) drew a smooth, pale annulus. Returns (colours (..., 3), weights (...): 1 where
-    the ring is seen somewhere, 0 beyond ``r`` or where it is not)."""
-    step = 2 * np.pi / angles
-    theta = np.arange(angles) * step
-    rings = np.arange(int(np.ceil(r)) + 1, dtype=np.float64)
-    pts = c + rings[:, None, None] * np.stack([np.cos(theta), np.sin(theta)], -1)[None]
-    seen = _sample(core.astype(np.float32), pts) >= sure  # (rings, angles)
-    # per ring and angle: how many steps to the first seen angle turning each way
-    k = np.arange(angles)
-    fwd = (k[None, :] - k[:, None]) % angles  # (angle, candidate): steps turning up from angle
-    big = 2 * angles
-    up = np.where(seen[:, None, :], fwd[None], big).min(2)  # (rings, angle)
-    down = np.where(seen[:, None, :], (angles - fwd[None]) % angles, big).min(2)
-    found = up < big
-    rho = np.linalg.norm(rel, axis=-1)
-    ang = np.mod(np.arctan2(rel[..., 1], rel[..., 0]), 2 * np.pi)
-    i = np.clip(np.round(rho).astype(int), 0, len(rings) - 1)
-    j = np.floor(ang / step).astype(int) % angles
-    frac = ang / step - np.floor(ang / step)
-    a_up = (up[i, j] - frac) * step  # radians to turn up (and down) to a seen angle
-    a_down = (down[i, j] + frac) * step
-    w_up = (a_down / np.maximum(a_up + a_down, 1e-6))[..., None]
-    col = np.zeros(rel.shape[:-1] + (src.shape[-1],), np.float32)
-    for turn, w in ((ang + a_up, w_up), (ang - a_down, 1 - w_up)):
-        at = c + rho[..., None] * np.stack([np.cos(turn), np.sin(turn)], -1)  # a grid as remap takes it
-        col += w * _sample(src, at if at.ndim == 3 else at.reshape(-1, 1, 2)).reshape(col.shape)
-    weight = (found[i, j] & (rho <= r)).astype(np.float32)
-    return col, weight
-
-
-def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:
-    """An iris's ring colours (:func:`_radial_profile`, centre to rim) with those beyond ``share``
-    of its radius no lighter than the ring there (each darkened to its luma; the darker kept):
-    the limbus is dark, and a radius found a little large, or a squinting eye's grey white mixed
-    into the rings the source shows, drew a light ring round the iris."""
-    out = np.array(profile, np.float32)
-    m = int(round(share * (len(out) - 1)))
-    lp = luma(out)
-    out[m:] *= np.minimum(1.0, lp[m] / np.maximum(lp[m:], 1e-6))[:, None]
-    return out
 
 
 def _top_edge(poly: np.ndarray) -> np.ndarray:

@@ -21,7 +21,8 @@ import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.cut_curves import polygon_coverage
-from faceedit.stage.eyes import _radial_profile, _sample, eye_polygon, find_iris
+from faceedit.stage.eyes import eye_polygon, find_iris
+from faceedit.stage.iris_rings import _sample, radial_profile
 from faceedit.stage.tuning import EyesTuning
 
 #: How far the iris centre travels at 1, in eye widths (corner to corner): along the eye (the
@@ -95,7 +96,7 @@ def _move_iris(pixels: np.ndarray, mesh: np.ndarray, k: int, gx: float, gy: floa
     # median colour at that distance from its centre
     sy, sx = np.nonzero(core > 0.5)
     d_s = np.linalg.norm(np.stack([sx, sy], 1) - c_s, axis=1)
-    profile = _radial_profile(src[sy, sx], d_s, r)
+    profile = radial_profile(src[sy, sx], d_s, r)
     # the white: the brightest of what the eyeball shows beyond the iris (off the lids' skin)
     wy, wx = np.nonzero((opening > 0.5) & (np.linalg.norm(p - c_s, axis=-1) > 1.2 * r))
     if profile is None or len(wy) < 5:

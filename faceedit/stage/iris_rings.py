@@ -1,0 +1,99 @@
+"""An iris's rings of colour read from what a photo shows of it (:mod:`faceedit.stage.eyes` keeps an
+opened eye's iris, :mod:`faceedit.stage.gaze` moves it): the median colour at each fraction of its
+radius (:func:`radial_profile`), the iris where a lid hides it read round its own ring
+(:func:`iris_around`), and the limbus kept dark (:func:`dark_limbus`)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.pixels import luma
+
+
+def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``img`` ((H, W[, C]) float32) at photo points ``pts`` ((..., 2)); a map of
+    32767 rows or more (OpenCV's remap takes fewer: SHRT_MAX) in slices of its rows."""
+    m = pts.astype(np.float32)
+    if m.ndim > 1 and m.shape[0] >= 32767:
+        return np.concatenate([_sample(img, m[i:i + 32000]) for i in range(0, m.shape[0], 32000)])
+    return cv2.remap(img, m[..., 0], m[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def radial_profile(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int = 10) -> np.ndarray | None:
+    """(bins + 1, 3) float32: the median colour of ``pixels`` (the source's visible eye) at each
+    ``1 / bins`` of the iris radius ``r`` from its centre (``dist``), gaps filled from the nearest
+    known ring; None when under half of the rings are seen. A small iris (``r`` under ``bins`` px)
+    whose rings, under a pixel apart, hold too few pixels each is read again at rings a pixel apart
+    (at least 2): a 3-px iris at a 128-px face's eye was otherwise never kept, and widened, its
+    iris stretched into a tall dark oval with no white above it."""
+    prof = _rings(pixels, dist, r, bins)
+    if prof is None and r < bins:
+        prof = _rings(pixels, dist, r, max(2, int(r)))
+    return prof
+
+
+def _rings(pixels: np.ndarray, dist: np.ndarray, r: float, bins: int) -> np.ndarray | None:
+    """:func:`radial_profile` at ``bins`` rings."""
+    k = np.round(dist / r * bins).astype(int)
+    prof = np.full((bins + 1, 3), np.nan, np.float32)
+    for b in range(bins + 1):
+        sel = pixels[k == b]
+        if len(sel) >= 3:
+            prof[b] = np.median(sel, 0)
+    known = np.nonzero(~np.isnan(prof[:, 0]))[0]
+    if len(known) < (bins + 1) / 2:
+        return None
+    for b in range(bins + 1):
+        if np.isnan(prof[b, 0]):
+            prof[b] = prof[known[np.argmin(np.abs(known - b))]]
+    return prof
+
+
+def iris_around(src: np.ndarray, core: np.ndarray, c: np.ndarray, rel: np.ndarray, r: float, sure: float,
+                angles: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """The iris where the source hides it (under a squinting lid), read round its own ring: for each offset
+    ``rel`` ((..., 2) px from the iris's centre) the source's colour (``src``, unit RGB of the eye's box; ``c``
+    the centre there) at the same distance from the centre, at the nearest angles on either side at which the
+    source shows that ring (``core``, the visible eye's soft coverage, over ``sure``), the two mixed by how
+    near each lies: the iris's own radial streaks and flecks where a ring's median colour
+    (:func:`radial_profile`) drew a smooth, pale annulus. Returns (colours (..., 3), weights (...): 1 where
+    the ring is seen somewhere, 0 beyond ``r`` or where it is not)."""
+    step = 2 * np.pi / angles
+    theta = np.arange(angles) * step
+    rings = np.arange(int(np.ceil(r)) + 1, dtype=np.float64)
+    pts = c + rings[:, None, None] * np.stack([np.cos(theta), np.sin(theta)], -1)[None]
+    seen = _sample(core.astype(np.float32), pts) >= sure  # (rings, angles)
+    # per ring and angle: how many steps to the first seen angle turning each way
+    k = np.arange(angles)
+    fwd = (k[None, :] - k[:, None]) % angles  # (angle, candidate): steps turning up from angle
+    big = 2 * angles
+    up = np.where(seen[:, None, :], fwd[None], big).min(2)  # (rings, angle)
+    down = np.where(seen[:, None, :], (angles - fwd[None]) % angles, big).min(2)
+    found = up < big
+    rho = np.linalg.norm(rel, axis=-1)
+    ang = np.mod(np.arctan2(rel[..., 1], rel[..., 0]), 2 * np.pi)
+    i = np.clip(np.round(rho).astype(int), 0, len(rings) - 1)
+    j = np.floor(ang / step).astype(int) % angles
+    frac = ang / step - np.floor(ang / step)
+    a_up = (up[i, j] - frac) * step  # radians to turn up (and down) to a seen angle
+    a_down = (down[i, j] + frac) * step
+    w_up = (a_down / np.maximum(a_up + a_down, 1e-6))[..., None]
+    col = np.zeros(rel.shape[:-1] + (src.shape[-1],), np.float32)
+    for turn, w in ((ang + a_up, w_up), (ang - a_down, 1 - w_up)):
+        at = c + rho[..., None] * np.stack([np.cos(turn), np.sin(turn)], -1)  # a grid as remap takes it
+        col += w * _sample(src, at if at.ndim == 3 else at.reshape(-1, 1, 2)).reshape(col.shape)
+    weight = (found[i, j] & (rho <= r)).astype(np.float32)
+    return col, weight
+
+
+def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:
+    """An iris's ring colours (:func:`radial_profile`, centre to rim) with those beyond ``share``
+    of its radius no lighter than the ring there (each darkened to its luma; the darker kept):
+    the limbus is dark, and a radius found a little large, or a squinting eye's grey white mixed
+    into the rings the source shows, drew a light ring round the iris."""
+    out = np.array(profile, np.float32)
+    m = int(round(share * (len(out) - 1)))
+    lp = luma(out)
+    out[m:] *= np.minimum(1.0, lp[m] / np.maximum(lp[m:], 1e-6))[:, None]
+    return out
