@@ -166,7 +166,10 @@ def test_surprised_eyes_made_neutral_close_to_the_neutral_opening(neutral_face):
 
 def test_neutral_face_is_edited_as_without_the_irises(neutral_face, monkeypatch):
     """Her neutral face's lids cover her irises' tops: the state read with the irises is the one
-    without, and an edit to a target is the same to the bit; at strength 0 the photo is kept.
+    without, and an edit to a target is the same but where the iris is kept: there the iris
+    model's radius keeps the circle's fine search within its spread (:func:`~faceedit.stage.eyes.find_iris`;
+    without the model the search on her 18-px eye ends a little smaller), the rest the same to
+    a level (the teeth take the colour of the edited eyes' whites); at strength 0 the photo is kept.
     (Her neutral made at the photo's own pixels: made on the finer copy, :mod:`faceedit.stage.fine`,
     her lids leave a rim of white over one iris and the lids' edge step, which reads the irises,
     moves its points.)"""
@@ -181,7 +184,12 @@ def test_neutral_face_is_edited_as_without_the_irises(neutral_face, monkeypatch)
     assert with_irises.lids_raised == 0.0 and np.array_equal(with_irises.expression, without.expression)
     a, _ = ed.stage.edit_photo(img, [face], EditRequest.of("surprised"))
     b, _ = ed.stage.edit_photo(img, [StageFace(face.landmarks, face.dense[:468])], EditRequest.of("surprised"))
-    assert np.array_equal(a, b)
+    diff = np.abs(a.astype(np.int32) - b.astype(np.int32)).max(2)
+    lm = np.asarray(face.landmarks)
+    pad = 0.5 * float(np.linalg.norm(lm[39] - lm[36]))
+    (x0, y0), (x1, y1) = np.floor(lm[36:48].min(0) - pad).astype(int), np.ceil(lm[36:48].max(0) + pad).astype(int)
+    diff[max(y0, 0):y1, max(x0, 0):x1] = 0
+    assert diff.max() <= 1, int(diff.max())
     same, _ = ed.stage.edit_photo(img, [face], EditRequest.of("surprised", 0.0))
     assert np.array_equal(same, img)
 
