@@ -1,4 +1,4 @@
-"""A small eye opened wide (faceedit.stage.lid_move): its upper margin moved as a line at its own
+"""An eye opened wide (faceedit.stage.lid_move): its upper margin moved as a line at its own
 thickness over the eyeball, not stretched with the opening into a thick dark band."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 
 from faceedit.pixels import luma
 from faceedit.stage.eye_open import _Frame
-from faceedit.stage.lid_move import margin_band, move_lid_margin, open_weight
+from faceedit.stage.lid_move import margin_band, move_lid_margin, narrow_weight, open_weight
 from faceedit.stage.tuning import EyesTuning
 
 SKIN = np.array([0.85, 0.68, 0.55], np.float32)
@@ -86,9 +86,15 @@ def test_the_margin_moves_as_a_line_over_the_white():
     assert np.allclose(px[c[1] - y0, c[0] - x0], warped[c[1], c[0]], atol=0.02)
 
 
-def test_a_large_eye_or_one_opened_a_little_is_left():
+def test_an_eye_opened_a_little_or_a_large_one_whose_white_shows_is_left():
+    """An eye opened by under ``moved_lid_opens``' first factor is left as warped; one opened wide
+    has its margin moved where it is small (at the photo's own pixels) or nearly shut at any size
+    (a laughing portrait's eye 108 px wide, its lids 0.19 of that apart, made surprised: its margin
+    12 px thick stays about that thick, where stretched it is as tall as the opening); a large eye
+    whose white shows (0.35) is left to the kept iris's white."""
     assert open_weight(1.4) == 0.0 and open_weight(1.8) == 1.0  # a London face cut small; a group photo's
     assert open_weight(1.4, EyesTuning(moved_lid_opens=(1.0, 1.2))) == 1.0  # the record reaches it
+    assert narrow_weight(0.2) == 1.0 and narrow_weight(0.3) == 0.0
     src_eye = _eye(2.5, 2.0)
     src = _photo(src_eye)
     little = _eye(3.0, 2.2)
@@ -97,3 +103,39 @@ def test_a_large_eye_or_one_opened_a_little_is_left():
     # a preview scaled down from a large photo: the eye's size read at the photo's own pixels
     assert move_lid_margin(src, src, src_eye, wide, _stretch(src_eye, wide), photo_scale=6.0) is None
     assert move_lid_margin(src, src, src_eye, wide, _stretch(src_eye, wide)) is not None
+    big_src, big_dst = _eye(11.0, 9.5, 120.0, 108.0, 180.0), _eye(35.0, 16.0, 120.0, 108.0, 180.0)
+    big = _photo(big_src, 360, 12.0)
+    sp = _stretch(big_src, big_dst)
+    warped = cv2.remap(big, *np.moveaxis(sp((0, 0, 360, 360)), -1, 0), cv2.INTER_LINEAR)
+    got = move_lid_margin(big, warped, big_src, big_dst, sp)
+    assert got is not None
+    (x0, y0, _, _), px = got
+    x = 156  # a third of the way along, under the upper lid's middle points
+    top = int(np.ceil(180.0 + float(_Frame(big_dst).up(np.array(36.0)))))
+    before, after = _dark_run(luma(warped[:, x]), top), _dark_run(luma(px[:, x - x0]), top - y0)
+    assert after <= 14 < 20 <= before, (before, after)
+    open_src, open_dst = _eye(20.0, 18.0, 120.0, 108.0, 180.0), _eye(44.0, 24.0, 120.0, 108.0, 180.0)
+    assert move_lid_margin(_photo(open_src, 360, 12.0), warped, open_src, open_dst, _stretch(open_src, open_dst)) is None
+
+
+def test_a_kept_iris_s_top_is_not_carried_with_the_margin():
+    """Where the upper lid lies on the iris (a laughing eye) the margin read runs into it; with the
+    iris kept, what the margin carries up with the lid is not the iris (its catchlight drawn a
+    second time, above the kept iris, in the lid's dark band)."""
+    src_eye, dst_eye = _eye(2.5, 2.0), _eye(6.5, 3.0)
+    plain = _photo(src_eye)
+    src = plain.copy()
+    src[27:29, 29:31] = 0.98  # a catchlight in the iris's top, under the lid's margin
+    sp = _stretch(src_eye, dst_eye)
+    # the edit as the kept iris leaves it: the stretched iris and its catchlight painted over
+    warped = cv2.remap(plain, *np.moveaxis(sp((0, 0, 60, 60)), -1, 0), cv2.INTER_LINEAR)
+    c_d = np.array([29.0, 29.0]) + (dst_eye[[0, 3]] - src_eye[[0, 3]]).mean(0)
+    got = move_lid_margin(src, warped, src_eye, dst_eye, sp, (np.array([29.0, 29.0]), c_d, 3.0, True))
+    assert got is not None
+    (x0, y0, x1, y1), px = got
+    fd = _Frame(dst_eye)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    f = fd.to_frame(np.stack([xx, yy], -1).astype(np.float64))
+    depth = f[..., 1] - fd.up(f[..., 0])
+    band = (depth > -1.0) & (depth < 2.5) & (np.hypot(xx - c_d[0], yy - c_d[1]) > 3.5)  # the moved margin, off the kept iris
+    assert float(luma(px[band]).max()) < 0.9, float(luma(px[band]).max())

@@ -416,7 +416,7 @@ def _move_margin(source: np.ndarray, out: np.ndarray, warped: np.ndarray, lm: np
                  source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
                  iris: tuple[np.ndarray, np.ndarray, float, bool] | None, tuning: EyesTuning, photo_scale: float,
                  in_place: bool) -> np.ndarray:
-    """``out`` with eye ``k``'s upper margin moved as a line where it is small and opened wide
+    """``out`` with eye ``k``'s upper margin moved as a line where it is small or nearly shut and opened wide
     (:func:`faceedit.stage.lid_move.move_lid_margin`; a copy of ``warped`` first where ``out`` is it)."""
     e = list(LM_EYES[k])
     moved_px = move_lid_margin(source, out, lm[e], moved[e], source_points, iris, tuning, photo_scale,

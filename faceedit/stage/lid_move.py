@@ -1,11 +1,13 @@
-"""A small eye opened wide (surprise, fear): its upper lid's margin moved as a line, not stretched.
+"""An eye opened wide (surprise, fear): its upper lid's margin moved as a line, not stretched.
 
-On a small face (an eye 13-20 px from corner to corner) a narrow opening is mostly the upper
-lid's margin: the lash line and its shadow, with the iris under it. A warp that opens it about
-twice as wide stretches everything below the upper lid's line with the opening: the dark margin
-comes out twice as thick, a dark band merged with the iris under the lid's crease, the eye
-reading as two dark lines over a smear. A real widened eye shows one crisp lid margin at the
-lid's new place and the eyeball below it. :func:`move_lid_margin` redraws, over the edited eye:
+A narrow opening (a small face's eye, 13-20 px from corner to corner; a laughing or squinting
+portrait's) is mostly the upper lid's margin: the lash line and its shadow, with the iris under
+it. A warp that opens it about twice as wide stretches everything below the upper lid's line
+with the opening: the dark margin comes out twice as thick, a dark band merged with the iris
+under the lid's crease, the eye reading as two dark lines over a smear (at 1350 px, London 013
+smiling made surprised: long lashes stretched down into a dark smudge round the iris). A real
+widened eye shows one crisp lid margin at the lid's new place and the eyeball below it.
+:func:`move_lid_margin` redraws, over the edited eye:
 
 1. the source's upper margin (each column's dark run round the upper lid's line, at half its
    depth below the lid skin above it; at most ``moved_lid_band`` of the source's opening below the
@@ -20,9 +22,10 @@ lid's new place and the eyeball below it. :func:`move_lid_margin` redraws, over 
    the source's white (the lighter quarter of its opening beyond the margin and the iris);
 3. the drawing blended in over soft edges (a small face's photo is no sharper).
 
-Only small eyes (:func:`faceedit.stage.eye_open.eye_weight`: whole up to ``shut_small_px``'s
-first width, none from its second) opened by more than ``moved_lid_opens``' first factor change
-(wholly from its second); a portrait's eye is left as drawn. The values are fields of
+Small eyes (:func:`faceedit.stage.eye_open.eye_weight`: whole up to ``shut_small_px``'s first
+width, none from its second) and nearly shut ones of any size (:func:`narrow_weight`,
+``moved_lid_narrow``) opened by more than ``moved_lid_opens``' first factor change (wholly from its
+second); a portrait's eye whose white shows is left as drawn. The values are fields of
 :class:`~faceedit.stage.tuning.EyesTuning`.
 """
 
@@ -44,6 +47,20 @@ def open_weight(grow: float, tuning: EyesTuning | None = None) -> float:
     tuning = tuning if tuning is not None else EyesTuning()
     lo, hi = tuning.moved_lid_opens
     x = float(np.clip((grow - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+    return x * x * (3.0 - 2.0 * x)
+
+
+def narrow_weight(aperture: float, tuning: EyesTuning | None = None) -> float:
+    """How much of :func:`move_lid_margin` an eye of any size gets for its narrowness: its lids'
+    distance at the middle over its corners' (``aperture``) 1 up to ``moved_lid_narrow``'s first,
+    0 from its second, smooth between. Under it the eye's white hardly shows (London's smiles at
+    1350 px: the whites over the cheek under the eye a median 0.94 of open eyes', 0.3-0.8 on
+    nearly shut ones), the opening is its lid margin and lashes; above it the iris kept in its
+    white is left as drawn (the margin's moved band, painted in one colour, stood as a flat patch
+    in a white that shows)."""
+    tuning = tuning if tuning is not None else EyesTuning()
+    lo, hi = tuning.moved_lid_narrow
+    x = float(np.clip((hi - aperture) / max(hi - lo, 1e-6), 0.0, 1.0))
     return x * x * (3.0 - 2.0 * x)
 
 
@@ -95,15 +112,17 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     (after the warp and the iris kept); ``source_points(box)``: the warp's map, (h, w, 2) source
     coordinates of a box's pixels; ``iris``: the kept iris's (centre, radius) in ``edited``, left
     as drawn, or None. Both photos unit float (H, W, 3), or with ``unit`` their own pixels read as
-    float32 RGB over ``unit`` where sampled. Returns (box (x0, y0, x1, y1), its new pixels as
-    unit floats) or None where the eye is not small, did not open by ``moved_lid_opens``' first
-    factor (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) or shows
-    no dark margin."""
+    float32 RGB over ``unit`` where sampled; ``photo_scale``: the photo's own pixels per pixel
+    here (an eye's size, :func:`~faceedit.stage.eye_open.eye_weight`). Returns (box (x0, y0, x1,
+    y1), its new pixels as unit floats) or None where the eye is neither small nor nearly shut
+    (:func:`narrow_weight`), did not open by ``moved_lid_opens``' first factor (``tuning``,
+    :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) or shows no dark margin."""
     tn = tuning if tuning is not None else EyesTuning()
     fs, fd = _Frame(eye_src), _Frame(eye_dst)
     ap_s = float(fs.low(np.array(0.5 * fs.width)) - fs.up(np.array(0.5 * fs.width)))
     ap_d = float(fd.low(np.array(0.5 * fd.width)) - fd.up(np.array(0.5 * fd.width)))
-    w = eye_weight(fs.width, tn, photo_scale) * open_weight(ap_d / max(ap_s, 1e-6), tn)
+    w = max(eye_weight(fs.width, tn, photo_scale), narrow_weight(ap_s / max(fs.width, 1e-6), tn)) * \
+        open_weight(ap_d / max(ap_s, 1e-6), tn)
     if w <= 0.0 or fd.width < 4 or ap_s <= 0.0:
         return None
     band = margin_band(source, fs, tn, unit)
@@ -125,7 +144,8 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     depth = y - yu
     xs = x / fd.width * fs.width
     # the margin translated with the lid: the source at the same offset from its line
-    lid = _sample(source, fs.to_photo(xs, fs.up(xs) + depth), unit)
+    at_lid = fs.to_photo(xs, fs.up(xs) + depth)
+    lid = _sample(source, at_lid, unit)
     # where the warp shows the source's margin stretched below the moved one: the eyeball
     q = fs.to_frame(source_points((x0, y0, x1, y1)).astype(np.float64))
     s_q = q[..., 1] - fs.up(q[..., 0])
@@ -156,6 +176,13 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     below = np.clip(depth - thick + 0.5, 0.0, 1.0) * np.clip(yl - y + 0.5, 0.0, 1.0)
     stretched = below if redraw else np.clip(thick + 0.5 - s_q, 0.0, 1.0) * below
     in_lid = np.clip(depth + above + 1.0, 0.0, 1.0) * np.clip(thick + 0.5 - depth, 0.0, 1.0)
+    if iris is not None and iris[3]:
+        # not the source's iris where the margin read runs into it (a laughing eye's lid lies on its
+        # iris: translated with the lid, the iris's top and its catchlights drew a dark arc with
+        # doubled glints over the kept iris): there the margin is what lies above the iris
+        c_s, _, r, _ = iris
+        in_lid = in_lid * (1.0 - np.clip(r + 0.5 - np.hypot(at_lid[..., 0] - c_s[0], at_lid[..., 1] - c_s[1]),
+                                         0.0, 1.0))
     across = np.clip(x + 1.0, 0.0, 1.0) * np.clip(fd.width - x + 1.0, 0.0, 1.0)
     a_lid = cv2.GaussianBlur((in_lid * across).astype(np.float32), (0, 0), 0.5)[..., None]
     a_ball = cv2.GaussianBlur((stretched * (1.0 - disc) * across).astype(np.float32), (0, 0), 0.5)[..., None]

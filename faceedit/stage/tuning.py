@@ -387,6 +387,9 @@ class EyesTuning:
     moved_lid_opens: tuple[float, float] = (1.5, 1.7)
     #: ... the margin read at most this share of the source's opening below the upper lid's line.
     moved_lid_band: float = 0.5
+    #: ... and an eye of any size whose lids' distance at the middle over its corners' is under the
+    #: first (whole) to the second (none): a nearly shut laughing eye (London 013 smiling, 0.21-0.22).
+    moved_lid_narrow: tuple[float, float] = (0.22, 0.26)
 
 
 @dataclass(frozen=True)
