@@ -139,3 +139,30 @@ def test_a_kept_iris_s_top_is_not_carried_with_the_margin():
     depth = f[..., 1] - fd.up(f[..., 0])
     band = (depth > -1.0) & (depth < 2.5) & (np.hypot(xx - c_d[0], yy - c_d[1]) > 3.5)  # the moved margin, off the kept iris
     assert float(luma(px[band]).max()) < 0.9, float(luma(px[band]).max())
+
+
+def test_a_nearly_shut_eye_opened_wide_is_one_eyeball_in_a_white_it_did_not_show():
+    """A laughing portrait's eye nearly shut (its "white" the lids' shadow, 0.3 grey) opened wide
+    with its iris kept: all of the opening below the moved margin is one eyeball, as light as open
+    eyes' whites are against the cheek (``narrow_white_over_cheek`` of its luma, less the lid's
+    shadow and the corners'), not the shadow stretched; an eye whose white shows keeps its own."""
+    t = EyesTuning()
+    src_eye, dst_eye = _eye(11.0, 9.5, 120.0, 108.0, 180.0), _eye(35.0, 16.0, 120.0, 108.0, 180.0)
+    src = _photo(src_eye, 360, 12.0)
+    shadowed = np.all(np.isclose(src, WHITE), axis=-1)
+    src[shadowed] = 0.3
+    sp = _stretch(src_eye, dst_eye)
+    warped = cv2.remap(src, *np.moveaxis(sp((0, 0, 360, 360)), -1, 0), cv2.INTER_LINEAR)
+    c_d = np.array([174.0, 168.0])
+    got = move_lid_margin(src, warped, src_eye, dst_eye, sp, (np.array([29.0, 29.0]), c_d, 3.0, True), t)
+    assert got is not None
+    (x0, y0, x1, y1), px = got
+    fd = _Frame(dst_eye)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    f = fd.to_frame(np.stack([xx, yy], -1).astype(np.float64))
+    x, y = f[..., 0], f[..., 1]
+    ball = (x > 0.3 * fd.width) & (x < 0.7 * fd.width) & (y > fd.up(x) + 12.0 + 0.25 * fd.width) & (y < fd.low(x) - 2)
+    assert ball.sum() > 100
+    lit = float(np.median(luma(px[ball])))
+    assert lit >= 0.9 * t.narrow_white_over_cheek * float(luma(SKIN)), lit
+    assert float(np.median(luma(warped[y0:y1, x0:x1][ball]))) < 0.35  # the shadow, stretched

@@ -169,12 +169,22 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
         px = cur[seen]
         lp = luma(px)
         white = np.median(px[lp >= np.percentile(lp, 75)], 0).astype(np.float32)
+    # a nearly shut eye whose iris was kept: all of its opening below the margin one eyeball, in a
+    # white the photo does not show (its own "white" is the lids' shadow)
+    shut_in = narrow_weight(ap_s / max(fs.width, 1e-6), tn) if iris is not None and iris[3] else 0.0
     shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-np.maximum(depth - thick, 0.0) / (tn.shut_lid_shadow[1] * fd.width))
+    if shut_in > 0.0:
+        white = white + shut_in * (_lit_white(source, eye_src, fs.width, white, tn, unit) - white)
+        shade = shade * (1.0 - shut_in * tn.narrow_white_corners * np.clip(np.abs(2.0 * x / fd.width - 1.0), 0.0, 1.0) ** 3)
     ball = white[None, None, :] * shade[..., None].astype(np.float32)
+    if shut_in > 0.0:  # with a white's grain (drawn smooth it reads as paint)
+        g = cv2.GaussianBlur(np.random.default_rng(7).standard_normal(ball.shape[:2]).astype(np.float32), (0, 0), 0.8)
+        ball = ball * (1.0 + shut_in * tn.narrow_white_grain * g / max(float(g.std()), 1e-6))[..., None]
     # the stretched margin (its source within the margin below the line) under the moved one; where
     # the iris was left as warped, all of the opening below the margin
     below = np.clip(depth - thick + 0.5, 0.0, 1.0) * np.clip(yl - y + 0.5, 0.0, 1.0)
     stretched = below if redraw else np.clip(thick + 0.5 - s_q, 0.0, 1.0) * below
+    stretched = stretched + shut_in * (below - stretched)
     in_lid = np.clip(depth + above + 1.0, 0.0, 1.0) * np.clip(thick + 0.5 - depth, 0.0, 1.0)
     if iris is not None and iris[3]:
         # not the source's iris where the margin read runs into it (a laughing eye's lid lies on its
@@ -193,6 +203,25 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
         new = new * (1 - a_iris) + _iris(source, fs, thick, iris, xx, yy, unit) * shade[..., None] * a_iris
     new = new * (1 - a_lid) + lid.astype(np.float32) * a_lid
     return (x0, y0, x1, y1), np.clip(cur * (1 - w) + new * w, 0.0, 1.0)
+
+
+def _lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarray, tn: EyesTuning,
+               unit: float | None) -> np.ndarray:
+    """A nearly shut eye's white as open eyes show it: ``white`` (unit RGB) where it is at least
+    ``narrow_white_over_cheek`` of the luma of the cheek under the eye (a square 0.24 eye widths
+    wide, 0.55 below the eye's middle, in ``source``), else that luma, in a colour
+    ``narrow_white_tint`` of the cheek's chromaticity and the rest grey."""
+    c = np.asarray(eye, np.float64).mean(0) + [0.0, 0.55 * width]
+    h = max(1, int(round(0.12 * width)))
+    patch = source[max(int(c[1]) - h, 0):max(int(c[1]) + h + 1, 0), max(int(c[0]) - h, 0):max(int(c[0]) + h + 1, 0), :3]
+    if patch.size == 0:
+        return white
+    skin = np.median(patch.reshape(-1, 3).astype(np.float32), 0) / (unit if unit is not None else 1.0)
+    target = tn.narrow_white_over_cheek * float(luma(skin))
+    if float(luma(white)) >= target:
+        return white
+    tint = skin / max(float(luma(skin)), 1e-6)
+    return ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32) * target
 
 
 def _white(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, unit: float | None) -> np.ndarray | None:

@@ -390,6 +390,17 @@ class EyesTuning:
     #: ... and an eye of any size whose lids' distance at the middle over its corners' is under the
     #: first (whole) to the second (none): a nearly shut laughing eye (London 013 smiling, 0.21-0.22).
     moved_lid_narrow: tuple[float, float] = (0.22, 0.26)
+    #: ... there, where its iris is kept, all its opening below the margin one eyeball whose white is
+    #: at least this share of the cheek's luma under the eye (London's open eyes at 1350 px: 10th /
+    #: 20th / 50th percentile 0.81 / 0.85 / 0.94; a nearly shut one's 0.28-0.83) ...
+    narrow_white_over_cheek: float = 0.85
+    #: ... in a colour this share of the cheek's chromaticity, the rest grey (none: a cold blue-grey
+    #: ball; the white read from the lids' shadow: pink-lilac) ...
+    narrow_white_tint: float = 0.3
+    #: ... darker toward the corners by up to this share (the cube of the distance from the middle) ...
+    narrow_white_corners: float = 0.25
+    #: ... with a grain of this share of its luma (1350-px London whites' 0.02-0.065, `white_grain_most`).
+    narrow_white_grain: float = 0.03
 
 
 @dataclass(frozen=True)
