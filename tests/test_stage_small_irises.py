@@ -99,3 +99,31 @@ def test_a_128_px_face_made_surprised_keeps_both_irises(ident, monkeypatch):
         white = float(np.percentile(y[int(c_d[1] - 2 * r):int(c_d[1] + 2 * r), int(c_d[0] - 3 * r):int(c_d[0] + 3 * r)],
                                     95))
         assert max(above) - middle >= 0.2 * white, (above, middle, white)
+
+
+@pytest.mark.shared_data
+def test_a_nearly_shut_96_px_eye_made_surprised_is_an_eyeball_not_a_smudge():
+    """London 013 smiling (training; lids about 0.2 of the eye's width apart) cut to 96 px, made
+    surprised: no white shows beside its irises, so none is kept; the margins are moved and the
+    eyeballs redrawn in a lit white (:mod:`faceedit.stage.lid_move`). Read on the edit's own
+    points: the opening's lighter quarter at least half the cheek's luma under the eye (0.57 and
+    0.58; the lids' shadow stretched into two dark blobs: 0.32 and 0.37)."""
+    from faceedit.api import Editor
+    from faceedit.eval.world import london_variants
+    from faceedit.pixels import luma
+
+    if not (SHARED_DATA / "london_hd" / "smiling" / "013.jpg").exists():
+        pytest.skip("../shared/data/london_hd is not there")
+    rgb = dict(london_variants(SHARED_DATA / "london_hd", ids=("013",), expressions=("smiling",)))[
+        "london_013_smiling_small96"]
+    editor = Editor.from_pretrained("stage", device="cpu")
+    out = editor.edit(rgb, "surprised", face="largest")
+    lm = np.asarray(max(editor.detector.detect(out), key=lambda f: f.area).landmarks, np.float64)
+    y = luma(out.astype(np.float32) / 255)
+    for eye in (lm[36:42], lm[42:48]):
+        inside = np.zeros(y.shape, np.uint8)
+        cv2.fillPoly(inside, [np.round(eye * 8).astype(np.int32)], 1, cv2.LINE_8, 3)
+        w = float(np.linalg.norm(eye[3] - eye[0]))
+        c, h = eye.mean(0) + [0.0, 0.55 * w], max(1, int(0.12 * w))
+        cheek = float(np.median(y[int(c[1]) - h:int(c[1]) + h + 1, int(c[0]) - h:int(c[0]) + h + 1]))
+        assert float(np.percentile(y[inside > 0], 75)) >= 0.5 * cheek

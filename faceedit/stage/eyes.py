@@ -51,7 +51,7 @@ from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.iris_rings import _sample, dark_limbus, iris_around, radial_profile
-from faceedit.stage.lid_move import move_lid_margin
+from faceedit.stage.lid_move import move_lid_margin, shut_in
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
 from faceedit.stage.teeth_look import FILL_BLUR, edge_blur
@@ -347,12 +347,18 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         # where a lash or the lid's skin lies there
         beyond = d_s > max(1.2, reach) * r
         sclera = src[sy, sx][beyond]
-        if len(sclera) < 5:
-            continue
         sl = luma(sclera)
+        if len(sclera) < 5 or float(np.median(luma(profile))) > 0.8 * float(
+                luma(np.median(sclera[sl >= np.percentile(sl, 60)], 0))):
+            # no white read beside it (too little of it, or not lighter than the iris: find_iris's
+            # limbus test): a nearly shut eye (its "white" the lids' shadow: London 013 smiling at 96 px
+            # stretched into two dark blobs) as where too few of its rings show, its margin moved, the
+            # eyeball redrawn; another (a turned face's far eye) left as warped
+            if shut_in(lm[list(LM_EYES[k])], tuning) > 0.0:
+                out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False),
+                                   tuning, photo_scale, in_place)
+            continue
         white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
-        if float(np.median(luma(profile))) > 0.8 * float(luma(white_col)):
-            continue  # no white read beside it (as find_iris's limbus: the iris darker than the white)
         # the white by its place along the eye (darker toward the corners), as the source shows it
         seen = (np.stack([sx, sy], 1) + sbox)[beyond]
         white_at = _white_along(sclera, _along(seen, lm[corners]), white_col, tuning.white_bins,

@@ -64,6 +64,14 @@ def narrow_weight(aperture: float, tuning: EyesTuning | None = None) -> float:
     return x * x * (3.0 - 2.0 * x)
 
 
+def shut_in(eye: np.ndarray, tuning: EyesTuning | None = None) -> float:
+    """:func:`narrow_weight` of an eye by its 6 68-point contour points (the lids' distance at the
+    middle of its frame over its corners')."""
+    fr = _Frame(eye)
+    ap = float(fr.low(np.array(0.5 * fr.width)) - fr.up(np.array(0.5 * fr.width)))
+    return narrow_weight(ap / max(fr.width, 1e-6), tuning)
+
+
 def margin_band(src: np.ndarray, fr: _Frame, tn: EyesTuning, unit: float | None = None
                 ) -> tuple[float, float] | None:
     """(reach above the upper lid's line, thickness below it (px)) of the source's upper margin,
@@ -169,9 +177,9 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
         px = cur[seen]
         lp = luma(px)
         white = np.median(px[lp >= np.percentile(lp, 75)], 0).astype(np.float32)
-    # a nearly shut eye whose iris was kept: all of its opening below the margin one eyeball, in a
+    # a nearly shut eye whose iris was found: all of its opening below the margin one eyeball, in a
     # white the photo does not show (its own "white" is the lids' shadow)
-    shut_in = narrow_weight(ap_s / max(fs.width, 1e-6), tn) if iris is not None and iris[3] else 0.0
+    shut_in = narrow_weight(ap_s / max(fs.width, 1e-6), tn) if iris is not None else 0.0
     shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-np.maximum(depth - thick, 0.0) / (tn.shut_lid_shadow[1] * fd.width))
     if shut_in > 0.0:
         white = white + shut_in * (_lit_white(source, eye_src, fs.width, white, tn, unit) - white)
