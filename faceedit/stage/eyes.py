@@ -348,8 +348,9 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         beyond = d_s > max(1.2, reach) * r
         sclera = src[sy, sx][beyond]
         sl = luma(sclera)
-        if len(sclera) < 5 or float(np.median(luma(profile))) > 0.8 * float(
-                luma(np.median(sclera[sl >= np.percentile(sl, 60)], 0))):
+        white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32) if len(sclera) >= 5 \
+            else None
+        if white_col is None or float(np.median(luma(profile))) > 0.8 * float(luma(white_col)):
             # no white read beside it (too little of it, or not lighter than the iris: find_iris's
             # limbus test): a nearly shut eye (its "white" the lids' shadow: London 013 smiling at 96 px
             # stretched into two dark blobs) as where too few of its rings show, its margin moved, the
@@ -358,7 +359,6 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
                 out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False),
                                    tuning, photo_scale, in_place)
             continue
-        white_col = np.median(sclera[sl >= np.percentile(sl, 60)], 0).astype(np.float32)
         # the white by its place along the eye (darker toward the corners), as the source shows it
         seen = (np.stack([sx, sy], 1) + sbox)[beyond]
         white_at = _white_along(sclera, _along(seen, lm[corners]), white_col, tuning.white_bins,

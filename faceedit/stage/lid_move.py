@@ -68,8 +68,12 @@ def shut_in(eye: np.ndarray, tuning: EyesTuning | None = None) -> float:
     """:func:`narrow_weight` of an eye by its 6 68-point contour points (the lids' distance at the
     middle of its frame over its corners')."""
     fr = _Frame(eye)
-    ap = float(fr.low(np.array(0.5 * fr.width)) - fr.up(np.array(0.5 * fr.width)))
-    return narrow_weight(ap / max(fr.width, 1e-6), tuning)
+    return narrow_weight(_opening(fr) / max(fr.width, 1e-6), tuning)
+
+
+def _opening(fr: _Frame) -> float:
+    """The lids' distance (px) at the middle of an eye's frame."""
+    return float(fr.low(np.array(0.5 * fr.width)) - fr.up(np.array(0.5 * fr.width)))
 
 
 def margin_band(src: np.ndarray, fr: _Frame, tn: EyesTuning, unit: float | None = None
@@ -127,10 +131,9 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) or shows no dark margin."""
     tn = tuning if tuning is not None else EyesTuning()
     fs, fd = _Frame(eye_src), _Frame(eye_dst)
-    ap_s = float(fs.low(np.array(0.5 * fs.width)) - fs.up(np.array(0.5 * fs.width)))
-    ap_d = float(fd.low(np.array(0.5 * fd.width)) - fd.up(np.array(0.5 * fd.width)))
-    w = max(eye_weight(fs.width, tn, photo_scale), narrow_weight(ap_s / max(fs.width, 1e-6), tn)) * \
-        open_weight(ap_d / max(ap_s, 1e-6), tn)
+    ap_s, ap_d = _opening(fs), _opening(fd)
+    narrow = narrow_weight(ap_s / max(fs.width, 1e-6), tn)
+    w = max(eye_weight(fs.width, tn, photo_scale), narrow) * open_weight(ap_d / max(ap_s, 1e-6), tn)
     if w <= 0.0 or fd.width < 4 or ap_s <= 0.0:
         return None
     band = margin_band(source, fs, tn, unit)
@@ -179,20 +182,20 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
         white = np.median(px[lp >= np.percentile(lp, 75)], 0).astype(np.float32)
     # a nearly shut eye whose iris was found: all of its opening below the margin one eyeball, in a
     # white the photo does not show (its own "white" is the lids' shadow)
-    shut_in = narrow_weight(ap_s / max(fs.width, 1e-6), tn) if iris is not None else 0.0
+    lit = narrow if iris is not None else 0.0
     shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-np.maximum(depth - thick, 0.0) / (tn.shut_lid_shadow[1] * fd.width))
-    if shut_in > 0.0:
-        white = white + shut_in * (_lit_white(source, eye_src, fs.width, white, tn, unit) - white)
-        shade = shade * (1.0 - shut_in * tn.narrow_white_corners * np.clip(np.abs(2.0 * x / fd.width - 1.0), 0.0, 1.0) ** 3)
+    if lit > 0.0:
+        white = white + lit * (_lit_white(source, eye_src, fs.width, white, tn, unit) - white)
+        shade = shade * (1.0 - lit * tn.narrow_white_corners * np.clip(np.abs(2.0 * x / fd.width - 1.0), 0.0, 1.0) ** 3)
     ball = white[None, None, :] * shade[..., None].astype(np.float32)
-    if shut_in > 0.0:  # with a white's grain (drawn smooth it reads as paint)
+    if lit > 0.0:  # with a white's grain (drawn smooth it reads as paint)
         g = cv2.GaussianBlur(np.random.default_rng(7).standard_normal(ball.shape[:2]).astype(np.float32), (0, 0), 0.8)
-        ball = ball * (1.0 + shut_in * tn.narrow_white_grain * g / max(float(g.std()), 1e-6))[..., None]
+        ball = ball * (1.0 + lit * tn.narrow_white_grain * g / max(float(g.std()), 1e-6))[..., None]
     # the stretched margin (its source within the margin below the line) under the moved one; where
     # the iris was left as warped, all of the opening below the margin
     below = np.clip(depth - thick + 0.5, 0.0, 1.0) * np.clip(yl - y + 0.5, 0.0, 1.0)
     stretched = below if redraw else np.clip(thick + 0.5 - s_q, 0.0, 1.0) * below
-    stretched = stretched + shut_in * (below - stretched)
+    stretched = stretched + lit * (below - stretched)
     in_lid = np.clip(depth + above + 1.0, 0.0, 1.0) * np.clip(thick + 0.5 - depth, 0.0, 1.0)
     if iris is not None and iris[3]:
         # not the source's iris where the margin read runs into it (a laughing eye's lid lies on its

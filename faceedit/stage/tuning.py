@@ -295,10 +295,11 @@ class EyesTuning:
     white_grain_most: float = 0.06
     #: The kept iris and the white drawn round it are blurred by what the photo's own blur
     #: (:func:`~faceedit.stage.teeth_look.edge_blur` of the eye's box) adds to the drawing's, where that is over this
-    #: (a Gaussian's sigma, px). Drawn sharp in a photo blurred by 2.5 px at 512, the white where
-    #: the stretched iris was stood as a light ring round a dark disc: on 6 training London faces so
-    #: blurred made surprised, the radial luma's peak at the iris's edge over the white beyond it,
-    #: median 4.1 levels (up to 38), now -2.5 (up to 8.7).
+    #: (a Gaussian's sigma, px; the photo's blur read beyond what a sharp drawing reads,
+    #: :data:`~faceedit.stage.teeth_look.FILL_BLUR`). Drawn sharp in a photo blurred by 2.5 px at 512,
+    #: the white where the stretched iris was stood as a light ring round a dark disc: on 6 training
+    #: London faces so blurred made surprised (001-004, 006, 007), the radial luma's peak at the
+    #: iris's edge over the white beyond it, median 4.1 levels (up to 38), now -1.2 (up to 10.3).
     soft_least: float = 0.3
     #: The upper lid's shadow over the eyeball: its darkest share ...
     lid_shadow: float = 0.25
@@ -390,7 +391,7 @@ class EyesTuning:
     #: ... and an eye of any size whose lids' distance at the middle over its corners' is under the
     #: first (whole) to the second (none): a nearly shut laughing eye (London 013 smiling, 0.21-0.22).
     moved_lid_narrow: tuple[float, float] = (0.22, 0.26)
-    #: ... there, where its iris is kept, all its opening below the margin one eyeball whose white is
+    #: ... there, where its iris is found, all its opening below the margin one eyeball whose white is
     #: at least this share of the cheek's luma under the eye (London's open eyes at 1350 px: 10th /
     #: 20th / 50th percentile 0.81 / 0.85 / 0.94; a nearly shut one's 0.28-0.83) ...
     narrow_white_over_cheek: float = 0.85
