@@ -32,7 +32,7 @@ def scene(blur: float):
 
 
 def edge_sigma(img, op):
-    from faceedit.stage.teeth_look import edge_blur
+    from faceedit.stage.blur_reading import edge_blur
 
     inside = (op > 0.5).astype(np.uint8)
     ring = cv2.dilate(inside, np.ones((7, 7), np.uint8)) - cv2.erode(inside, np.ones((7, 7), np.uint8))
@@ -74,7 +74,7 @@ def test_a_blurred_photo_made_surprised_has_its_mouth_at_the_photo_s_focus():
     from _imgs import astronaut
 
     from faceedit.api import Editor
-    from faceedit.stage.teeth_look import edge_blur
+    from faceedit.stage.blur_reading import edge_blur
 
     ed = Editor.from_pretrained("stage")
     img = cv2.GaussianBlur(cv2.resize(astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC), (0, 0), 2.0)

@@ -144,8 +144,8 @@ def test_a_smile_in_a_soft_photo_meets_the_lip_as_softly_as_the_photo(blur):
     (``small_cavity.soft_smile_edge``): the top's and the bottom's steepest steps at most two thirds of the
     ones softened from inside alone, nothing changed 20 px away; over lips blurred by 0.8 px (under
     ``MouthTuning.smile_soft_knee`` beyond the fill's own blur) nothing changed."""
+    from faceedit.stage.blur_reading import photo_blur
     from faceedit.stage.small_cavity import open_edge, soft_smile_edge
-    from faceedit.stage.teeth_look import photo_blur
     from faceedit.stage.tuning import MouthTuning
 
     img, op, roi = _light_scene(blur)

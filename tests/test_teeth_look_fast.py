@@ -1,4 +1,4 @@
-"""teeth_look's fast helpers give numpy's own values; small_edge changes only the opening; a smile's
+"""teeth_look's and blur_reading's fast helpers give numpy's own values; small_edge changes only the opening; a smile's
 teeth are taken no bluer than the eye whites."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.stage import teeth_look
-from faceedit.stage.teeth_look import _hypot, _percentile, edge_blur, luma_of, small_edge
+from faceedit.stage.blur_reading import _hypot, _percentile, edge_blur, luma_of
+from faceedit.stage.teeth_look import small_edge
 
 
 def test_percentile_is_numpys():
@@ -42,17 +43,17 @@ def test_edge_blur_is_the_whole_windows_reading():
     from its magnitude at every pixel of ``where``."""
     import cv2
 
-    from faceedit.stage import teeth_look
+    from faceedit.stage import blur_reading
 
     def whole(g, where):  # both magnitudes at every pixel of ``where``, then the strongest taken
         def grad(x):
             gx, gy = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
             return np.hypot(gx[where], gy[where])
-        v0, v1 = grad(g), grad(cv2.GaussianBlur(g, (0, 0), teeth_look.REBLUR_SIGMA))
-        strong = v0 >= max(float(np.percentile(v0, teeth_look.EDGE_PERCENTILE)), 1e-4)
+        v0, v1 = grad(g), grad(cv2.GaussianBlur(g, (0, 0), blur_reading.REBLUR_SIGMA))
+        strong = v0 >= max(float(np.percentile(v0, blur_reading.EDGE_PERCENTILE)), 1e-4)
         r = v0[strong] / np.maximum(v1[strong], 1e-6)
         r = r[r > 1.0 + 1e-3]
-        return 0.0 if r.size < 4 else float(np.clip(teeth_look.REBLUR_SIGMA / np.sqrt(np.median(r) ** 2 - 1.0), 0, 4))
+        return 0.0 if r.size < 4 else float(np.clip(blur_reading.REBLUR_SIGMA / np.sqrt(np.median(r) ** 2 - 1.0), 0, 4))
 
     rng = np.random.default_rng(6)
     for i in range(60):
@@ -154,8 +155,8 @@ def test_photo_blur_fast_reads_the_exact_sigma():
     within 1e-4 px, on sharp and blurred windows of random edges."""
     import cv2
 
+    from faceedit.stage.blur_reading import photo_blur
     from faceedit.stage.precision import exact_render
-    from faceedit.stage.teeth_look import photo_blur
 
     rng = np.random.default_rng(9)
     read = []

@@ -66,7 +66,7 @@ def black_floor(col: np.ndarray, black: np.ndarray, drawn: np.ndarray) -> np.nda
 def open_blur(blur: float, wd: float, photo_scale: float = 1.0) -> float:
     """The blur (px) an open mouth whose corners are ``wd`` px apart is drawn at, beyond the
     fill's own, in a photo ``blur`` px softer than a filled interior
-    (:func:`~faceedit.stage.teeth_look.photo_blur`): that blur on a small face, whose few pixels of
+    (:func:`~faceedit.stage.blur_reading.photo_blur`): that blur on a small face, whose few pixels of
     cavity, rims and teeth's tips the photo's softness mixes (times
     :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``); none on a large face. Inside the opening
     only: its edge is softened by :attr:`MouthTuning.edge_focus` at every size (the photo's blur

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import from_unit, luma, pixel_max
+from faceedit.stage.blur_reading import FILL_BLUR, edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
@@ -54,7 +55,6 @@ from faceedit.stage.iris_rings import _sample, dark_limbus, iris_around, radial_
 from faceedit.stage.lid_move import move_lid_margin, shut_in
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
-from faceedit.stage.teeth_look import FILL_BLUR, edge_blur
 from faceedit.stage.tuning import EyesTuning
 
 #: Face Mesh eyelid contours (upper from the outer corner to the inner, lower likewise) of the

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.blur_reading import edge_blur
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
@@ -27,7 +28,7 @@ from faceedit.stage.seam_line import clear_remnants, crisp_profile, lips_texture
 from faceedit.stage.seam_meet import meet_line
 from faceedit.stage.seam_squeeze import squeeze_band
 from faceedit.stage.small_seam import OwnLips, small_floor
-from faceedit.stage.teeth_look import edge_blur, small_weight
+from faceedit.stage.teeth_look import small_weight
 from faceedit.stage.tuning import MouthTuning
 from faceedit.stage.tuning_lips import LipsTuning
 from faceedit.stage.upper_lip import closed_upper_lip
@@ -57,7 +58,7 @@ SEAM_MIN_SIGMA = 1.0
 #: nothing beside its width), which at a pixel or two wide drew it as a staircase.
 SEAM_EXACT_SIGMA = 2.0
 #: The seam is at least as wide as the photo's own blur at the lips
-#: (:func:`~faceedit.stage.teeth_look.edge_blur` in the box about the line grown by this share
+#: (:func:`~faceedit.stage.blur_reading.edge_blur` in the box about the line grown by this share
 #: of the corner distance), its depth over as much less: on a soft photo (insightface's
 #: group_t1, 1.2 px) a seam a pixel wide stood as a drawn line.
 SEAM_BLUR_REACH = 0.25
@@ -172,7 +173,7 @@ def _distance_to_polyline(xx: np.ndarray, yy: np.ndarray, line: np.ndarray) -> n
 
 
 def _lips_blur(pixels: np.ndarray, line: np.ndarray, width: float) -> float:
-    """The photo's own blur (a Gaussian's sigma, px: :func:`~faceedit.stage.teeth_look.edge_blur`)
+    """The photo's own blur (a Gaussian's sigma, px: :func:`~faceedit.stage.blur_reading.edge_blur`)
     round a mouth whose lips meet along ``line`` (corners ``width`` px apart): in the box about
     the line grown by :data:`SEAM_BLUR_REACH` of ``width``."""
     x0, y0, x1, y1 = box_around(line, SEAM_BLUR_REACH * width, pixels.shape)

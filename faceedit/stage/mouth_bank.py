@@ -46,7 +46,7 @@ skin noise). :meth:`MouthBank.fill` paints one of them into an ``opening`` mask:
    (:func:`~faceedit.stage.teeth_look.teeth_cap`, :func:`~faceedit.stage.teeth_look.warm_to_sclera`,
    :func:`~faceedit.stage.teeth_look.limit_chroma`);
    then sharpness and noise: a smile's teeth blurred by the photo's own blur beyond the fill's
-   (:func:`~faceedit.stage.teeth_look.photo_blur`, also widening the edge's blur; a small face's
+   (:func:`~faceedit.stage.blur_reading.photo_blur`, also widening the edge's blur; a small face's
    open mouth, lighter, :func:`~faceedit.stage.cavity.small_open`, inside its edge), grain added (or a blur) so the filled
    interior carries the destination skin's high-pass noise, and the opening's edge blurred
    from inside (``edge_focus`` px) as the lips' edges are.
@@ -70,6 +70,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, from_unit, pixel_max
+from faceedit.stage.blur_reading import photo_blur
 from faceedit.stage.cavity import black_floor, draw_cavity, open_blur, photo_black, small_open
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.lip_rims import (
@@ -98,7 +99,6 @@ from faceedit.stage.teeth_look import (
     carried_row,
     incisal_edge,
     limit_chroma,
-    photo_blur,
     small_detail,
     small_edge,
     small_teeth_shade,

@@ -14,14 +14,15 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import pixel_max
-from faceedit.stage.teeth_look import covered_box, edge_blur, luma_of
+from faceedit.stage.blur_reading import edge_blur, luma_of
+from faceedit.stage.teeth_look import covered_box
 from faceedit.stage.tuning import MouthTuning
 
 
 def photo_focus(pixels: np.ndarray, roi, drawn: np.ndarray, wd: float, tuning: MouthTuning) -> float:
     """The blur (a Gaussian's sigma, px) a drawn open mouth (``drawn``, float 0..1 over ``roi`` of ``pixels``,
     its inner corners ``wd`` px apart) takes to sit in its photo: the photo's own blur at the strongest
-    edges round it (:func:`~faceedit.stage.teeth_look.edge_blur` of the luma in ``roi`` grown by half of
+    edges round it (:func:`~faceedit.stage.blur_reading.edge_blur` of the luma in ``roi`` grown by half of
     ``wd``, outside the drawn pixels grown by a tenth of it) past
     :attr:`~faceedit.stage.tuning.MouthTuning.open_focus_knee` in quadrature; 0 in a sharp photo. (A small
     face's bank fill is drawn at the photo's blur already, :mod:`faceedit.stage.small_cavity`; the carried

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.blur_reading import FILL_BLUR
 from faceedit.stage.cavity import soften_edge
-from faceedit.stage.teeth_look import FILL_BLUR, covered_box, small_weight
+from faceedit.stage.teeth_look import covered_box, small_weight
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
@@ -30,7 +31,7 @@ def open_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, rings:
     blur ``rings["blur"]`` too; ``tn.edge_focus_outside`` above it with the face's ``own_teeth`` in an open mouth),
     and on a small face's open mouth (not a ``smile``; corners ``wd`` px apart, by
     :func:`~faceedit.stage.teeth_look.small_weight` at ``photo_scale``) at the photo's own blur (a Gaussian of
-    :data:`~faceedit.stage.teeth_look.FILL_BLUR` and the blur beyond the fill's, ``rings["blur"]`` from
+    :data:`~faceedit.stage.blur_reading.FILL_BLUR` and the blur beyond the fill's, ``rings["blur"]`` from
     :func:`~faceedit.stage.cavity.open_blur`, in quadrature) outside its edge (``tn.small_open_edge_reach``), blurred along the row inside (``tn.small_open_row_blur``), and floored at
     ``tn.small_open_black`` of the photo's black (``rings["black"]``, unit RGB (3,), or None: no floor)."""
     soften_edge(out, roi, opening, float(np.hypot(tn.edge_focus, rings["blur"] if smile else 0.0)),
@@ -81,7 +82,7 @@ def open_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, rings:
 def soft_smile_edge(out: np.ndarray, roi, opening: np.ndarray, tn: MouthTuning, blur: float) -> None:
     """A smile's filled opening (``opening``, float 0..1 over ``roi`` of ``out``) in a soft photo, its edge
     softened in place from both sides and all round (:func:`~faceedit.stage.cavity.soften_edge`, ``around``) at
-    the photo's blur beyond the fill's (``blur``, :func:`~faceedit.stage.teeth_look.photo_blur`) past
+    the photo's blur beyond the fill's (``blur``, :func:`~faceedit.stage.blur_reading.photo_blur`) past
     ``tn.smile_soft_knee`` (in quadrature); a sharper photo's is left as it is. Softened from inside alone, the
     lit teeth met the lips in a one-pixel step and the lower lip's rim stood as a sharp line (London HD at 512 px
     blurred by 2.5 px, made happy)."""

@@ -1,8 +1,8 @@
 """How a smile's teeth from the mouth bank follow a small or soft photo
 (:meth:`faceedit.stage.mouth_bank.MouthBank.fill`): on a face whose eyes are 25-50 px apart, or a
 soft photo, the bank's sharp studio teeth painted as they are read as a plate of large, bright,
-even teeth. Here are the photo's own blur at its edges (:func:`edge_blur`, :func:`photo_blur`: the
-teeth are blurred by what it has beyond the fill's), the brightest the teeth are drawn beside the
+even teeth. Here the teeth are blurred by what the photo's own blur has beyond the fill's
+(:func:`blur_reading.photo_blur`), the brightest the teeth are drawn beside the
 photo's eye whites, skin and own teeth (:func:`teeth_cap`) and their chroma no stronger than the eye
 whites' (:func:`limit_chroma`), or the colour of the teeth the photo shows where its eyes show no
 whites (:func:`seen_teeth`, :func:`to_seen_teeth`); down the opening of a small face, the upper lip's shadow on the teeth's
@@ -20,9 +20,9 @@ import numpy as np
 
 from faceedit.faces.reading import TEETH_LIGHT, TEETH_SATURATION
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.blur_reading import FILL_BLUR, edge_blur
 from faceedit.stage.columns import shade_under
 from faceedit.stage.lips import opening_aspect
-from faceedit.stage.precision import is_exact
 from faceedit.stage.tuning import MouthTuning
 
 _LUMA = np.asarray(LUMA_WEIGHTS, np.float64)
@@ -57,15 +57,6 @@ TEETH_CB_OVER_SCLERA, TEETH_CB_MIN = 0.025, -0.06
 #: +0.066 over their eye whites (10th percentile -0.039; 33 London HD training smiles), the bank's on group_t1's
 #: 29-px turned face -0.078 (yellow-green); real teeth's Cr/Y: London at most 0.11, group_t1 (warm) 0.16-0.20.
 TEETH_CR_UNDER_SCLERA, TEETH_CR_MAX = 0.04, 0.2
-#: What :func:`edge_blur` reads on the filled interior itself (a sharp
-#: pixel step reads 0.83; an exemplar area-downsampled is no sharper): the photo's blur beyond
-#: it is added to a smile's teeth.
-FILL_BLUR = 0.9
-#: The Gaussian a second blur adds in :func:`edge_blur` (px).
-REBLUR_SIGMA = 1.0
-#: :func:`edge_blur` reads the edges among the strongest gradients: those over this percentile of
-#: the window's.
-EDGE_PERCENTILE = 90.0
 
 #: A smile's opening whose corners are at most this far apart (px) gets :func:`small_teeth_shade`
 #: whole, none from the second (the group photos' faces: 30-50 px; a 1350-px portrait's: about
@@ -103,7 +94,7 @@ SMALL_SIDE_SPAN, SMALL_SIDE_SHADE = (0.3, 0.05), 0.7
 
 #: :func:`small_detail` keeps the exemplar's luma at this percentile (its teeth) as it was.
 SMALL_DETAIL_TOP = 95.0
-#: ... and sharpens wholly in a photo no softer than the fill (:func:`photo_blur` up to this, px), none from the
+#: ... and sharpens wholly in a photo no softer than the fill (:func:`blur_reading.photo_blur` up to this, px), none from the
 #: second: a camera's sharpening keeps real small teeth's gaps (group_five, blur 0.0: their luma's horizontal
 #: high-pass over the teeth 0.055-0.078), a soft photo blurs them (group_t1, 0.45-0.92: 0.025-0.040).
 SMALL_DETAIL_BLUR = (0.15, 0.3)
@@ -123,7 +114,7 @@ def small_weight(wd: float, photo_scale: float = 1.0) -> float:
 def small_detail(img: np.ndarray, weight: float, amount: float, blur: float = 0.0) -> np.ndarray:
     """``img`` (an exemplar area-downsampled to the photo's pixels, uint8 or unit float) with ``amount`` times
     ``weight`` of its luma's high-pass (it less its Gaussian of 1 px) added back, less as the photo's ``blur``
-    (:func:`photo_blur`) rises through :data:`SMALL_DETAIL_BLUR`, each pixel's colour kept (its RGB scaled by its new
+    (:func:`blur_reading.photo_blur`) rises through :data:`SMALL_DETAIL_BLUR`, each pixel's colour kept (its RGB scaled by its new
     luma over its old: a channel's own high-pass put cyan and grey-green fringes round the teeth's warm gaps), and the
     whole scaled so that its brightest pixels (:data:`SMALL_DETAIL_TOP` percentile of luma, the teeth) read as before,
     in its own dtype and range: the teeth's separations at a small face's scale, the teeth no brighter."""
@@ -210,92 +201,6 @@ def smile_sides(u: np.ndarray, lip: np.ndarray, tn: MouthTuning, v: np.ndarray |
         y = np.clip((np.asarray(v, np.float64) - share) * np.maximum(np.asarray(hd, np.float64), 1.0) + 0.5, 0.0, 1.0)
         cover = weight * (1.0 - y * y * (3.0 - 2.0 * y))
     return shade[:, None] * c[None, :] ** (tn.teeth_bounce * (1.0 - shade))[:, None], close, cover
-
-
-def luma_of(rgb: np.ndarray) -> np.ndarray:
-    """(h, w) float64: ``rgb`` (h, w, 3)'s luma, as ``rgb.astype(np.float32) @ _LUMA`` (the same
-    values: one ``cv2.transform`` in float64, as numpy's product sums them)."""
-    return cv2.transform(np.asarray(rgb, np.float64), _LUMA[None])
-
-
-def _hypot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``np.hypot`` of float32 ``x``, ``y`` (the same values: the squares summed and rooted in
-    float64, rounded once to float32, as the C library's ``hypotf``), in a fraction of the time."""
-    return cv2.magnitude(x.astype(np.float64), y.astype(np.float64)).reshape(x.shape).astype(np.float32)
-
-
-def _percentile(v: np.ndarray, q: float):
-    """``np.percentile(v, q)`` (linear) of a 1-D float32 ``v`` with a Python float ``q``: the same
-    value (the two order statistics from one partition, numpy's own interpolation), as numpy's
-    partitions at four places."""
-    n = v.size
-    vi = (n - 1) * (q / 100.0)
-    k = int(np.floor(vi))
-    if n < 2 or k + 1 >= n or v.dtype != np.float32 or np.isnan(v).any():
-        return np.percentile(v, q)
-    part = np.partition(v, k + 1)
-    a, b = part[:k + 1].max(), part[k + 1]
-    t = vi - k
-    diff = b - a
-    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
-
-
-def edge_blur(grey: np.ndarray, where: np.ndarray, exact: bool = True) -> float:
-    """The photo's own blur at its edges, a Gaussian's sigma in px: at a step blurred by sigma,
-    blurring again by :data:`REBLUR_SIGMA` (s) lowers the gradient's peak by
-    ``sigma / sqrt(sigma**2 + s**2)``, so ``sigma = s / sqrt(R**2 - 1)`` with ``R`` the
-    gradient over the reblurred gradient; the median over the strongest edges of ``where``
-    (:data:`EDGE_PERCENTILE`), within 0..4 px. A studio photo's lips read about 0.8 (London HD
-    smiles' mouths at 1350 px), the same lips shrunk to eyes 30-50 px apart about 0.6, and
-    blurred by 2.5 px about 2.6. 0 where the window has too few pixels or edges. ``exact``:
-    the gradients' magnitudes as ``np.hypot``'s (rooted in float64); else rooted in float32
-    (within a float32 rounding of them: the sigma moves by about 1e-6 px)."""
-    g = np.asarray(grey, np.float32)
-    if int(np.count_nonzero(where)) < 16:
-        return 0.0
-
-    def magnitude(gx, gy):
-        return _hypot(gx, gy) if exact else cv2.magnitude(gx, gy).reshape(gx.shape)
-
-    def grad(x, at):  # the gradient's magnitude at the flat pixel indices ``at``
-        gx, gy = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
-        return magnitude(gx.reshape(-1)[at], gy.reshape(-1)[at])
-
-    at = np.flatnonzero(where)
-    if at.size * 4 >= g.size:  # most of the window (a photo's round an opening): whole, then masked
-        v0 = magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3),
-                       cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))[np.asarray(where, bool)]
-    else:
-        v0 = grad(g, at)
-    strong = v0 >= max(float(_percentile(v0, EDGE_PERCENTILE)), 1e-4)
-    if int(np.count_nonzero(strong)) < 4:  # a flat window: too few edges to read (as ``r`` below)
-        return 0.0
-    # the reblurred gradient at the strongest edges alone (the only ones read)
-    r = v0[strong] / np.maximum(grad(cv2.GaussianBlur(g, (0, 0), REBLUR_SIGMA), at[strong]), 1e-6)
-    r = r[r > 1.0 + 1e-3]
-    if r.size < 4:
-        return 0.0
-    return float(np.clip(REBLUR_SIGMA / np.sqrt(np.median(r) ** 2 - 1.0), 0.0, 4.0))
-
-
-def photo_blur(window: np.ndarray, poly: np.ndarray) -> float:
-    """How much softer (a Gaussian's sigma, px) the photo round an opening is than a filled
-    interior: :func:`edge_blur` of ``window``'s luma outside the opening's
-    polygon ``poly`` (window px) beyond :data:`FILL_BLUR`, in quadrature. The fast render
-    (:func:`~faceedit.stage.precision.is_exact` false) reads the luma and the gradients'
-    magnitudes in float32 (the exact one: float64, and roots as ``np.hypot``'s): the sigma
-    moves by about 1e-6 px, in a fraction of the time on a face box."""
-    unit = float(pixel_max(window.dtype)) if np.issubdtype(window.dtype, np.integer) else 1.0
-    exact = is_exact()
-    if exact:
-        g = luma_of(window)
-        g = g / unit if unit != 1.0 else g
-    else:
-        g = cv2.transform(np.asarray(window, np.float32), (_LUMA / unit).astype(np.float32)[None])
-    drawn = np.zeros(g.shape[:2], np.uint8)
-    cv2.fillPoly(drawn, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    sigma = edge_blur(g, cv2.dilate(drawn, np.ones((3, 3), np.uint8)) == 0, exact)
-    return float(np.sqrt(max(sigma**2 - FILL_BLUR**2, 0.0)))
 
 
 #: BT.601's Cb and Cr weights (its blue and red differences over RGB).
@@ -563,7 +468,7 @@ def small_edge(out: np.ndarray, roi, opening: np.ndarray, wd: float, photo_scale
     (:data:`SMALL_EDGE_DARK_SHARE` of :data:`SMALL_EDGE_DARK_PERCENTILE` of the ring's luma),
     and its lower edge no lighter than the shadow under real small smiles' teeth
     (:func:`under_shade`, spread up and down by the photo's blur ``blur``, px, as
-    :func:`photo_blur` reads it), by :func:`small_weight` of
+    :func:`blur_reading.photo_blur` reads it), by :func:`small_weight` of
     ``wd`` at ``photo_scale`` (nothing on a studio face).
     The exemplar's lower lip's inner edge and the corners' shade, drawn as they are at a
     small face's scale, stood as a line darker than any of the photo's lips."""

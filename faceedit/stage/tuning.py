@@ -294,9 +294,9 @@ class EyesTuning:
     #: speckled the white round her kept iris; 1350-px London whites read 0.02-0.065).
     white_grain_most: float = 0.06
     #: The kept iris and the white drawn round it are blurred by what the photo's own blur
-    #: (:func:`~faceedit.stage.teeth_look.edge_blur` of the eye's box) adds to the drawing's, where that is over this
+    #: (:func:`~faceedit.stage.blur_reading.edge_blur` of the eye's box) adds to the drawing's, where that is over this
     #: (a Gaussian's sigma, px; the photo's blur read beyond what a sharp drawing reads,
-    #: :data:`~faceedit.stage.teeth_look.FILL_BLUR`). Drawn sharp in a photo blurred by 2.5 px at 512,
+    #: :data:`~faceedit.stage.blur_reading.FILL_BLUR`). Drawn sharp in a photo blurred by 2.5 px at 512,
     #: the white where the stretched iris was stood as a light ring round a dark disc: on 6 training
     #: London faces so blurred made surprised (001-004, 006, 007), the radial luma's peak at the
     #: iris's edge over the white beyond it, median 4.1 levels (up to 38), now -1.2 (up to 10.3).

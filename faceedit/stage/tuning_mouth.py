@@ -145,7 +145,7 @@ class MouthTuning:
     #: London 099 made fearful moved onto the lit lower rim: 0.167 of the cheeks, 0.126 without).
     edge_focus_outside: float = 1.0
     #: A smile in a soft photo: its edge softened from both sides, all round, by the photo's blur beyond the
-    #: fill's (:func:`~faceedit.stage.teeth_look.photo_blur`) past this knee (px, in quadrature;
+    #: fill's (:func:`~faceedit.stage.blur_reading.photo_blur`) past this knee (px, in quadrature;
     #: :func:`~faceedit.stage.small_cavity.soft_smile_edge`): softened from inside alone, the teeth's top met the
     #: lip in a one-pixel step and the lower lip's rim stood as a sharp line (London HD at 512 px blurred by a
     #: Gaussian of 2.5 px, made happy; 061 smiling reads 2.85). Sharp photos read 0.28-0.78 (the astronaut,
