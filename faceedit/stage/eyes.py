@@ -53,6 +53,7 @@ from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.iris_rings import _sample, dark_limbus, iris_around, radial_profile
 from faceedit.stage.lid_move import move_lid_margin, shut_in
+from faceedit.stage.lit_white import lift_white
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EyesTuning
@@ -204,7 +205,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
     before the warp; same shape and dtype), the white of the eye where the stretched iris showed
-    beyond it. ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
+    beyond it, and an opening whose white stays in its lids' shadow lifted to an open eye's light
+    (:func:`~faceedit.stage.lit_white.lift_white`). ``mesh``: the source face's Face Mesh points ((468, 2) or (468, 3));
     ``source_points(box)``: the warp's map, (h, w, 2) source coordinates of the pixels of a box
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
     ``photo_scale``: the photo's own pixels per pixel here (a small eye's, :func:`~faceedit.stage.eye_open.eye_weight`).
@@ -415,6 +417,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         kept.append(k)
         out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, True), tuning,
                            photo_scale, in_place)
+        out = lift_white(out, source, lm[e], moved[e], (c_d, r), tuning)  # out is this call's (or the caller's)
     return out, kept
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from faceedit.pixels import luma
 from faceedit.stage.eye_open import _Frame, _sample, eye_weight
+from faceedit.stage.lit_white import lit_white
 from faceedit.stage.tuning import EyesTuning
 
 
@@ -185,7 +186,7 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     lit = narrow if iris is not None else 0.0
     shade = 1.0 - tn.shut_lid_shadow[0] * np.exp(-np.maximum(depth - thick, 0.0) / (tn.shut_lid_shadow[1] * fd.width))
     if lit > 0.0:
-        white = white + lit * (_lit_white(source, eye_src, fs.width, white, tn, unit) - white)
+        white = white + lit * (lit_white(source, eye_src, fs.width, white, tn, unit) - white)
         shade = shade * (1.0 - lit * tn.narrow_white_corners * np.clip(np.abs(2.0 * x / fd.width - 1.0), 0.0, 1.0) ** 3)
     ball = white[None, None, :] * shade[..., None].astype(np.float32)
     if lit > 0.0:  # with a white's grain (drawn smooth it reads as paint)
@@ -214,25 +215,6 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
         new = new * (1 - a_iris) + _iris(source, fs, thick, iris, xx, yy, unit) * shade[..., None] * a_iris
     new = new * (1 - a_lid) + lid.astype(np.float32) * a_lid
     return (x0, y0, x1, y1), np.clip(cur * (1 - w) + new * w, 0.0, 1.0)
-
-
-def _lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarray, tn: EyesTuning,
-               unit: float | None) -> np.ndarray:
-    """A nearly shut eye's white as open eyes show it: ``white`` (unit RGB) where it is at least
-    ``narrow_white_over_cheek`` of the luma of the cheek under the eye (a square 0.24 eye widths
-    wide, 0.55 below the eye's middle, in ``source``), else that luma, in a colour
-    ``narrow_white_tint`` of the cheek's chromaticity and the rest grey."""
-    c = np.asarray(eye, np.float64).mean(0) + [0.0, 0.55 * width]
-    h = max(1, int(round(0.12 * width)))
-    patch = source[max(int(c[1]) - h, 0):max(int(c[1]) + h + 1, 0), max(int(c[0]) - h, 0):max(int(c[0]) + h + 1, 0), :3]
-    if patch.size == 0:
-        return white
-    skin = np.median(patch.reshape(-1, 3).astype(np.float32), 0) / (unit if unit is not None else 1.0)
-    target = tn.narrow_white_over_cheek * float(luma(skin))
-    if float(luma(white)) >= target:
-        return white
-    tint = skin / max(float(luma(skin)), 1e-6)
-    return ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32) * target
 
 
 def _white(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, unit: float | None) -> np.ndarray | None:

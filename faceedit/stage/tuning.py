@@ -402,6 +402,13 @@ class EyesTuning:
     narrow_white_corners: float = 0.25
     #: ... with a grain of this share of its luma (1350-px London whites' 0.02-0.065, `white_grain_most`).
     narrow_white_grain: float = 0.03
+    #: An opened eye whose iris is kept (:func:`~faceedit.stage.lit_white.lift_white`): where the lighter part
+    #: of its opening outside the iris (its luma's 75th percentile) is under this share of the cheek's luma
+    #: under the eye (London HD's open eyes at 1350 px: 10th percentile 0.81), all of the opening outside the
+    #: iris is lifted there by one gain ...
+    open_white_over_cheek: float = 0.81
+    #: ... of at most this.
+    open_white_gain_most: float = 1.8
 
 
 @dataclass(frozen=True)
