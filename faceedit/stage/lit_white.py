@@ -1,9 +1,10 @@
 """An opened eye's white as lit as open eyes show it.
 
 A smiling or squinting eye's white lies in its lids' shadow, and its lashes and lid margins
-cover most of it: read on the photo it is grey or lilac, 0.35-0.75 of the luma of the cheek
-under the eye on laughing faces from the world (insightface's group_five, posed_laugh), where
-open eyes read 0.81-0.94 (London HD at 1350 px, 10th to 50th percentile). Opened wide, the same
+cover most of it: read on the photo it is grey or lilac, 0.26-0.77 of the luma of the cheek
+under the eye on laughing faces from the world (insightface's group_five, posed_laugh,
+single_smile: ``bench/bench_eye_whites.py --world``), where open eyes read 0.81-0.94 (London HD
+at 1350 px, 10th to 50th percentile). Opened wide, the same
 white carried by the warp stays in that shadow: a grey doll's eye. :func:`cheek_under` reads the
 cheek; :func:`lit_white` is the colour a nearly shut eye's redrawn eyeball takes
 (:func:`faceedit.stage.lid_move.move_lid_margin`); :func:`lift_white` lifts an opened eye whose
@@ -56,9 +57,9 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
     ``out``) outside the iris (``iris``: its centre and radius there), its luma's 75th percentile,
     is under ``open_white_over_cheek`` of the cheek's under the eye (:func:`cheek_under` of
     ``eye_src`` in ``source``), all of the opening outside the iris is multiplied by the gain that
-    brings it there (at most ``open_white_gain_most``), its edges as soft as a pixel; its colour
+    brings it there (at most ``open_white_gain_most``), its edges half a pixel soft; its colour
     moved as far toward ``narrow_white_tint`` of the cheek's chromaticity (the rest grey) as the
-    gain lifts it (the lids' shadow's lilac or grey stays, lifted, a lilac ball). The lashes and
+    gain lifts it (lifted in its own colour, the lids' shadow's lilac read as a lilac ball). The lashes and
     the lid's margin inside the contour take the same gain: nothing in the opening changes against
     its neighbours."""
     if out.ndim != 3 or tn.open_white_over_cheek <= 0:
