@@ -64,7 +64,7 @@ def test_astronaut_reads_frontal_colour_sharp_smiling():
     assert r.mouth_open > 0.08 and r.teeth > 0.2  # her smile shows her teeth
     assert reading.decline_reason(r) is None
     assert set(r.to_json()) == {"eye_px", "yaw", "pitch", "roll", "pose_from", "grey", "sharpness", "mouth_open",
-                                "teeth", "eye_dark"}
+                                "teeth", "eye_dark", "iris_face", "child"}
 
 
 def _moved(face: Face, dx: float, dy: float) -> Face:
@@ -159,6 +159,31 @@ def test_grey_and_blur_are_read():
     sharp = reading.read_face(img, face).sharpness
     blurred = reading.read_face(cv2.GaussianBlur(img, (0, 0), 3.0), face).sharpness
     assert blurred < 0.5 * sharp
+
+
+def _young(face: Face, s: float = 1.35) -> Face:
+    """The face with its irises ``s`` times as large about their centres: a young child's proportion
+    (large irises in a short face) on the astronaut's head."""
+    p = np.array(face.dense, np.float64)
+    for c in (468, 473):
+        p[c + 1:c + 5, :2] = p[c, :2] + s * (p[c + 1:c + 5, :2] - p[c, :2])
+    return replace(face, dense=p)
+
+
+def test_a_young_childs_proportions_read_as_a_child_and_an_adults_do_not():
+    face = _astronaut_face()
+    adult = reading.read_face(astronaut(), face)
+    assert adult.iris_face is not None and 0.09 < adult.iris_face < reading.CHILD_IRIS_FACE and not adult.child
+    assert adult.to_json()["child"] is False
+    young = reading.read_face(astronaut(), _young(face))
+    assert young.child and young.to_json()["child"] is True
+    assert young.iris_face == pytest.approx(1.35 * adult.iris_face, rel=1e-9)
+    # the same face read larger, or turned 25 degrees (its height read in 3-D), does not read younger
+    assert reading.iris_face(_scaled(face, 2.0).dense) == pytest.approx(adult.iris_face, rel=1e-6)
+    assert reading.iris_face(_turned(face, 25).dense) <= adult.iris_face * 1.001
+    # without the irises' points (a mesh without them, another detector) there is no reading
+    assert reading.iris_face(np.asarray(face.dense)[:468]) is None and reading.iris_face(None) is None
+    assert not reading.reads_child(None)
 
 
 def test_darkened_lids_read_darker():

@@ -24,6 +24,10 @@ takes it on (:func:`decline_reason`).
   (:data:`TEETH_LIGHT`, :data:`TEETH_SATURATION`); 0 where the lips close.
 - ``eye_dark``: how much darker the lids (between each eye's points and its brow's) are than
   the cheek under the eye, 1 - lid / cheek median grey (eye make-up, deep-set eyes).
+- ``iris_face`` and ``child``: a young child's face by its proportions (:func:`iris_face`: irises
+  large for the face's height), None / False without the irises' points;
+  ``child`` where ``iris_face`` is at least :data:`CHILD_IRIS_FACE`. The stage paints no adult
+  teeth into a child's mouth (:func:`faceedit.stage.steps.plan_move`, ``FaceEdit.child``).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
 :data:`MAX_YAW` (a profile) or smaller than :data:`MIN_EYE_PX` is left as it is, with the reason;
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.faces.landmarks import JAW, L_BROW, L_EYE, LIPS_INNER, NOSE_TIP, R_BROW, R_EYE, eye_distance
 from faceedit.faces.types import Face
 
@@ -68,6 +73,16 @@ READ_MARGIN = 0.1
 TEETH_LIGHT, TEETH_SATURATION = 0.35, 0.35
 #: The inner lips' gap (eye distances) under which the mouth counts as closed (no teeth read).
 CLOSED_GAP = 0.03
+#: :func:`iris_face` from which a face reads as a young child's (``bench/bench_child.py``): 579 adult
+#: faces (London's 86 neutral and 86 smiling at 512 px, JAFFE's 213, Yale's 164, the world set's 18,
+#: 12 in 7 photos of adults from the web) read at most 0.122 (a London smile, a JAFFE face); of 38
+#: children's faces in 29 photos from the web (babies to about 12 years), 20 read 0.125-0.146, the
+#: babies and toddlers with their eyes open; children past about 6, three of four babies turned
+#: 21-26 degrees and squeezed or shut eyes read under it (0.05-0.12): they are edited as adults are.
+CHILD_IRIS_FACE = 0.124
+#: Face Mesh vertices of :func:`iris_face`'s height: the brows' middle, the nose's tip, the lower
+#: inner lip's middle, the chin.
+_BROW, _NOSE_TIP, _LIP_DOWN, _CHIN = 9, 1, 14, 152
 
 
 @dataclass
@@ -84,6 +99,8 @@ class FaceReading:
     mouth_open: float
     teeth: float
     eye_dark: float
+    iris_face: float | None = None
+    child: bool = False
 
     def to_json(self) -> dict:
         def r(v, n=2):
@@ -92,7 +109,8 @@ class FaceReading:
         return {"eye_px": r(self.eye_px, 1), "yaw": r(self.yaw, 1), "pitch": r(self.pitch, 1),
                 "roll": r(self.roll, 1), "pose_from": self.pose_from, "grey": self.grey,
                 "sharpness": r(self.sharpness, 3), "mouth_open": r(self.mouth_open, 3),
-                "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3)}
+                "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3),
+                "iris_face": r(self.iris_face, 4), "child": self.child}
 
 
 def mesh_pose(dense: np.ndarray) -> tuple[float, float, float]:
@@ -108,6 +126,31 @@ def mesh_pose(dense: np.ndarray) -> tuple[float, float, float]:
     pitch = np.degrees(np.arcsin(np.clip(-y[2], -1, 1)))
     roll = np.degrees(np.arctan2(x[1], x[0]))
     return float(yaw), float(pitch), float(roll)
+
+
+def iris_face(dense: np.ndarray | None) -> float | None:
+    """How large the irises are for the face, the proportion by which a baby's or a toddler's face
+    differs most from an adult's (a child's irises are nearly adult-sized in a face that is not):
+    the irises' mean diameter (their rim points' mean distance from the centre, doubled: the iris
+    model draws each as a circle, so a turn does not shrink it) over the face's height in the Face
+    Mesh's 3-D (a turn leaves it be), the brows' middle to the nose's tip plus the lower lip's
+    middle to the chin: the upper lip, which a smile raises, and the mouth's opening are left out.
+    London's adults read 0.108 (median), young children 0.125-0.146. None without the irises'
+    points (a mesh without them, another detector)."""
+    if dense is None or np.shape(dense)[0] < MESH_WITH_IRISES or np.shape(dense)[1] < 3:
+        return None
+    p = np.asarray(dense, np.float64)
+    irises = p[468:MESH_WITH_IRISES].reshape(2, -1, 3)
+    diameter = 2.0 * float(np.linalg.norm(irises[:, 1:, :2] - irises[:, :1, :2], axis=2).mean())
+    height = float(np.linalg.norm(p[_BROW] - p[_NOSE_TIP]) + np.linalg.norm(p[_LIP_DOWN] - p[_CHIN]))
+    return diameter / height if height > 1e-6 else None
+
+
+def reads_child(dense: np.ndarray | None) -> bool:
+    """Whether a face's Face Mesh (with its irises) reads as a young child's (:func:`iris_face` at
+    least :data:`CHILD_IRIS_FACE`)."""
+    ratio = iris_face(dense)
+    return ratio is not None and ratio >= CHILD_IRIS_FACE
 
 
 def landmark_pose(lm: np.ndarray) -> tuple[float, float]:
@@ -230,7 +273,8 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     sharp = float(lap_sd ** 2 / max(small_sd ** 2, 1e-6))
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
                        sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
-                       eye_dark=_eye_dark(_grey(rgb), lm, eye))
+                       eye_dark=_eye_dark(_grey(rgb), lm, eye), iris_face=iris_face(face.dense),
+                       child=reads_child(face.dense))
 
 
 def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:

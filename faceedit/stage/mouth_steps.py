@@ -3,8 +3,8 @@ tests on a face's mouth that the steps before it share: which interior the lips 
 (:func:`interior_cut`), whether the warp carries the lips with nothing to paint
 (:func:`carries_lips`, :func:`mouth_still`), whether a smile goes over a dark inside
 (:func:`smiles_over_dark_inside`), whether open lips' loop carries no teeth the photo shows
-(:func:`carries_no_teeth`) and how much of the bank's upper teeth a relaxed lip covers
-(:func:`teeth_cover`)."""
+(:func:`carries_no_teeth`), whether a young child's open mouth is carried as it is (:func:`shows_tongue`) and how
+much of the bank's upper teeth a relaxed lip covers (:func:`teeth_cover`)."""
 
 from __future__ import annotations
 
@@ -105,9 +105,23 @@ def carries_no_teeth(face: FaceEdit, tuning: EditTuning) -> bool:
 
 def teeth_cover(stage: Statistics, face: FaceEdit) -> float:
     """The share of the mouth bank's upper teeth drawn under the upper lip: ``teeth_cover`` times the smile the new
-    state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed upper lip covers the top of the teeth a smile shows."""
+    state lacks (:func:`faceedit.stage.smile.smile_lift`). A relaxed upper lip covers the top of the teeth a smile shows.
+    A young child's lips cover them all (``face.child``): the bank's teeth are an adult's, and a small child's open
+    mouth shows its dark and its tongue."""
     assert face.current is not None and face.new_state is not None
+    if face.child:
+        return 1.0
     return stage.tuning.edit.teeth_cover * (1.0 - smile_lift(stage, face.current, face.new_state))
+
+
+def shows_tongue(stage: Statistics, face: FaceEdit) -> bool:
+    """Whether the face is a young child's whose open mouth (its lips ``child_open`` or more apart) a smiling move
+    carries as the photo shows it: its dark and its tongue, as red as its lips, where an adult's carried inside is
+    painted over from the bank (its lip-red as lip, a dark inside under a smile as a whole)."""
+    if not face.child or lip_gap(face.landmarks) < stage.tuning.edit.child_open:
+        return False
+    assert face.current is not None and face.new_state is not None
+    return smile_lift(stage, face.current, face.new_state) >= stage.tuning.edit.smiling_goal
 
 
 def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None,
@@ -128,9 +142,10 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     opening, interior = r.opening, r.interior
     bank = stage.mouth_bank()
     own = (face.shown is not None or face.carry is not None) and float(interior.sum()) > 0
-    if bank is not None and (smiles_over_dark_inside(face, stage.tuning.edit) or carries_no_teeth(face, stage.tuning.edit)
-                             or own and small_smile(r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth,
-                                                    face.photo_scale)):
+    tongue = shows_tongue(stage, face)
+    if bank is not None and not tongue and (
+            smiles_over_dark_inside(face, stage.tuning.edit) or carries_no_teeth(face, stage.tuning.edit)
+            or own and small_smile(r.upper, r.lower, teeth_cover(stage, face), stage.tuning.mouth, face.photo_scale)):
         # the dark inside of an open mouth carried into a smile would stand between the bank's teeth as black gaps and
         # broken teeth, an open mouth's carried slit and lip as a ragged edge, a small face's own teeth as a thin seam
         # over its lower row: the whole opening is painted
@@ -138,7 +153,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     elif bank is not None and face.lip_redness is not None and float(interior.max()) > 0:
         # what the loop carried that is lip (but the upper lip carried teeth hang from), and the
         # pieces of the crease between closed lips, are painted like the rest of the opening
-        lip = lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
+        lip = np.zeros_like(interior) if tongue else lip_in_interior(out, r.roi, interior, face.lip_redness, stage.tuning.lips)
         lip -= lip_over_teeth(out, r.roi, interior, lip) if own else 0.0
         lip += crease_fragments(interior - lip, float(np.linalg.norm(moved[64] - moved[60])), stage.tuning.lips)
         opening, interior = opening + lip, interior - lip

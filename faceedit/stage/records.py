@@ -44,18 +44,22 @@ def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
 @dataclass(frozen=True)
 class Carried:
     """What a video track carries from its edits to its later frames, so that every frame
-    paints the same: the mouth bank entry drawn into an opened mouth and the head's hair and
-    skin mattes (:class:`faceedit.stage.regions.HeadLook`), each None until an edit found it."""
+    paints the same: the mouth bank entry drawn into an opened mouth, the head's hair and
+    skin mattes (:class:`faceedit.stage.regions.HeadLook`) and whether the face reads as a young
+    child's (:func:`faceedit.faces.reading.reads_child`, whose reading moves a little from frame to
+    frame), each None until an edit found it."""
 
     mouth: int | None = None
     head: HeadLook | None = None
+    child: bool | None = None
 
     def merged(self, other: Carried | None) -> Carried:
         """What either knows (this one's first)."""
         if other is None:
             return self
         return Carried(self.mouth if self.mouth is not None else other.mouth,
-                       self.head if self.head is not None else other.head)
+                       self.head if self.head is not None else other.head,
+                       self.child if self.child is not None else other.child)
 
     @property
     def complete(self) -> bool:
@@ -112,8 +116,8 @@ class StageFace:
     :mod:`faceedit.faces.iris`; None without a mesh): the interior the photo shows is found
     around the mesh's inner-lip loop and is the lips' cut, and the state reads a lid raised off
     the iris as expression; what its video track carries from earlier frames (``carried``: the
-    mouth bank entry to paint into an opened mouth, the head's mattes; None: found on this
-    photo); a reference face's 68 landmarks for this face alone (``like``; None: the request's);
+    mouth bank entry to paint into an opened mouth, the head's mattes, whether it is a young child's; None: found
+    on this photo); a reference face's 68 landmarks for this face alone (``like``; None: the request's);
     the photo's own pixels per pixel of these points (``photo_scale``: 1 where the photo edited
     is the photo's own size, over 1 for a face on a copy scaled down from it, a preview: the
     stage's choices by a face's size in pixels, :func:`~faceedit.stage.teeth_look.small_weight`
@@ -148,6 +152,7 @@ class FaceEdit:
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     sealed: bool = False  # lips the Face Mesh reads apart that meet in the photo (faceedit.stage.lips.lips_sealed)
     sealed_gap: float = 0.0  # their parting as read (eye distances), where a track's own reference carries it
+    child: bool = False  # a young child's face (faceedit.faces.reading.reads_child): no adult teeth painted
     furrowed: float = 0.0  # the frown's furrow the photo shows between the brows (0..1, relief.furrow_shown)
     lips_dark: OwnLips | None = None  # the photo's own lips' dark and colour before the warp (own_lips_dark)
     # plan_move
@@ -199,7 +204,7 @@ class FaceEdit:
         reached = cur + scale * (self.new_state - cur)
         moved = self.turned if self.turned is not None else self.warped.landmarks
         invented = self.invented if self.turned is None else None
-        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head), invented)
+        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head, self.child), invented)
 
 
 class Statistics(Protocol):

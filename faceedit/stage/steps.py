@@ -43,6 +43,7 @@ import numpy as np
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
+from faceedit.faces.reading import reads_child
 from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
@@ -203,6 +204,11 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = close_lips(face.goal)
     face.closing = closing
     face.smile_taken = sides.taken(stage, cur, new) if s.sets_smile else 0.0
+    if face.child and lip_gap(face.goal) > lip_gap(face.landmarks) \
+            and smile_lift(stage, cur, new) >= stage.tuning.edit.smiling_goal:
+        # a young child's smile parts its lips no wider than the photo shows them: the mouth bank's teeth are an
+        # adult's, and a child smiling with its lips closed, or its own mouth open, reads as happy
+        face.goal = close_lips(face.goal, 1.0 - lip_gap(face.landmarks) / lip_gap(face.goal))
     smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
@@ -429,7 +435,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     on instead of planning it again (it is edited in place: pass each plan once)."""
     face = planned(stage, face_in, request, pixels) if plan is None else plan
     if plan is not None:
-        plan.carried = face_in.carried  # not read by the plan: what the track carries, for the steps
+        plan.carried = face_in.carried  # what the track carries, for the steps (the plan read only its child)
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
@@ -467,7 +473,9 @@ def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     lm = lids_on_edge(pixels, lm, iris_points(mesh), stage.tuning.eyes)
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
-                    photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows))
+                    photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows),
+                    child=reads_child(mesh) if face_in.carried is None or face_in.carried.child is None
+                    else face_in.carried.child)  # (a video track's: as its first edit read it)
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
             and lips_sealed_over_lip(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a

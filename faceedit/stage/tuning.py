@@ -147,6 +147,12 @@ class EditTuning:
     #: state read from a smiling face's landmarks under-reads its opening, so removing the
     #: smile's state alone leaves the teeth showing; real neutral photos measure about 0.01.
     lips_closed: float = 0.03
+    #: A young child's mouth (:func:`faceedit.faces.reading.reads_child`) open this many eye
+    #: distances between the inner lips or more shows its inside, its dark and its tongue (as red
+    #: as the lips): carried into the edit as the photo shows it, where an adult's lip-red inside
+    #: is a crease painted over (babies laughing with open mouths read 0.27 and 0.33, toddlers
+    #: with parted lips 0.03-0.06).
+    child_open: float = 0.1
     #: A named target whose state smiles (its AU12 at least this share of the mean smile's,
     #: :func:`faceedit.stage.smile.smile_reached`) on a face that already smiles: the face's
     #: smile over the target's from the first value on leaves the mouth's move out in part, from
