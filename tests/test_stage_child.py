@@ -124,3 +124,38 @@ def test_a_video_track_keeps_the_child_reading_of_its_first_edit():
     assert later[0].carried.child is True
     assert _mouth(out)[0] < 0.02 < 0.1 < _mouth(adult)[0]
     assert Carried(3, None, None).merged(Carried(None, None, False)).child is False
+
+
+def _baby_eye(radius: float):
+    """(unit RGB, opening polygon): a 60-px eye 22 px open, a light white and a dark iris of ``radius`` eye widths
+    centred in it (its top and bottom under the lids), blurred as a photo is."""
+    img = np.full((90, 120, 3), 0.75, np.float32)
+    t = np.linspace(0, 1, 9)
+    x = 30 + 60 * t
+    upper, lower = np.c_[x, 45 - 11 * np.sin(np.pi * t)], np.c_[x, 45 + 11 * np.sin(np.pi * t)]
+    poly = np.vstack([upper, lower[1:-1][::-1]])
+    eye, iris = np.zeros((90, 120), np.uint8), np.zeros((90, 120), np.uint8)
+    cv2.fillPoly(eye, [np.round(poly * 4).astype(np.int32)], 255, shift=2)
+    cv2.circle(iris, (60 * 4, 45 * 4), int(round(radius * 60 * 4)), 255, -1, shift=2)
+    img[eye > 0] = 0.85
+    img[(eye > 0) & (iris > 0)] = 0.2
+    return cv2.GaussianBlur(img, (0, 0), 1.0), poly
+
+
+def test_a_childs_iris_is_kept_at_its_size_not_the_iris_models():
+    """A baby's iris fills more of its eye (0.34 of its width here) than the iris model reads (0.26): searched as an
+    adult's it is found near the model's radius and the white drawn round it cuts its top off; a child's search
+    finds its edge."""
+    from faceedit.stage.eyes import child_irises, child_search, find_iris
+    from faceedit.stage.tuning import EyesTuning
+
+    tuning = EyesTuning()
+    img, poly = _baby_eye(0.34)
+    model = np.array([[[60.0, 45.0]] + [[60.0 + 0.26 * 60 * np.cos(a), 45.0 + 0.26 * 60 * np.sin(a)]
+                                         for a in np.linspace(0, 1.5 * np.pi, 4)]] * 2)
+    rim = float(np.linalg.norm(model[0, 1:] - model[0, 0], axis=1).mean())
+    adult = find_iris(img, poly, tuning, rim)
+    child = find_iris(img, poly, child_search(tuning), float(np.linalg.norm(
+        child_irises(model, tuning)[0, 1:] - model[0, 0], axis=1).mean()))
+    assert adult is not None and child is not None
+    assert adult[1] < 0.3 * 60 and abs(child[1] - 0.34 * 60) < 0.03 * 60

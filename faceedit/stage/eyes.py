@@ -41,6 +41,7 @@ a greyscale (2-D) photo.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import cv2
@@ -200,7 +201,7 @@ def _box(poly: np.ndarray, shape) -> tuple[slice, slice]:
 def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray,
                 mesh: np.ndarray, source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
                 tuning: EyesTuning | None = None, *, in_place: bool = False, photo_scale: float = 1.0,
-                irises: np.ndarray | None = None) -> np.ndarray:
+                irises: np.ndarray | None = None, child: bool = False) -> np.ndarray:
     """``warped`` (the photo after the warp moved landmarks ``lm`` to ``moved``) with the iris of
     every eye that opened by ``opens`` or more (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`;
     default its defaults) drawn at its size in ``source`` (the photo
@@ -211,7 +212,9 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
     (x0, y0, x1, y1) of ``warped`` (:meth:`faceedit.stage.cutwarp.CutWarpResult.source_points`).
     ``photo_scale``: the photo's own pixels per pixel here (a small eye's, :func:`~faceedit.stage.eye_open.eye_weight`).
     ``irises``: the iris model's (2, 5, 2) points (:func:`faceedit.faces.iris.iris_points`) or None;
-    each iris's edge is searched near the radius they give it (:func:`find_iris`).
+    each iris's edge is searched near the radius they give it (:func:`find_iris`); a young child's (``child``) up to
+    ``child_iris_radius_max`` of the eye's width, near ``child_iris_model`` times it (its iris is larger for its eye
+    than the model reads it: kept at the model's size, the white drawn round it cut the iris's top off as a band).
     On a small face (eyes under ``keep_iris_least_px`` of the photo's pixels) both irises are kept
     or neither: where one eye's iris cannot be (too little white to read), the other's is left
     as warped too, its lid's margin moved as the first's (one doll's eye beside a stretched one).
@@ -233,6 +236,8 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
         x1, y1 = np.ceil(pts.max(0)).astype(int) + pad
         box = (slice(int(y0), int(y1)), slice(int(x0), int(x1)))
         before = warped[box].copy()
+    if child:
+        tuning, irises = child_search(tuning), None if irises is None else child_irises(irises, tuning)
     out, kept = _keep_irises(source, warped, lm, moved, mesh, source_points, tuning, eyes, True, in_place,
                              photo_scale, irises)
     if alike and len(kept) == 1:
@@ -240,6 +245,22 @@ def keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: n
             warped[box] = before
         out, _ = _keep_irises(source, warped, lm, moved, mesh, source_points, tuning, eyes, False, in_place,
                               photo_scale, irises)
+    return out
+
+
+def child_search(tuning: EyesTuning) -> EyesTuning:
+    """``tuning`` with :func:`find_iris`'s search a young child's: radii up to ``child_iris_radius_max`` of the eye's
+    width, within ``child_iris_spread`` of the radius given (:func:`child_irises`')."""
+    return dataclasses.replace(tuning, iris_radius_max=tuning.child_iris_radius_max,
+                               iris_model_spread=tuning.child_iris_spread)
+
+
+def child_irises(irises: np.ndarray, tuning: EyesTuning) -> np.ndarray:
+    """The iris model's (2, 5, 2) points with each rim ``child_iris_model`` times as far from its centre: a young
+    child's iris as large for its eye as it is (the model reads it smaller)."""
+    irises = np.asarray(irises, np.float64)
+    out = irises.copy()
+    out[:, 1:] = irises[:, :1] + tuning.child_iris_model * (irises[:, 1:] - irises[:, :1])
     return out
 
 

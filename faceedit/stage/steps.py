@@ -331,7 +331,7 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         r.landmarks = close_on_line(r.landmarks, face.landmarks, face.lids, face.lids_met, face.lids_meet)
     if face.mesh is not None and face.widens_eyes:  # the warp's pixels are the stage's own: drawn over
         return keep_irises(pixels, r.pixels, lm, r.landmarks, face.mesh, r.source_points, stage.tuning.eyes,
-                           in_place=True, photo_scale=face.photo_scale, irises=face.irises)
+                           in_place=True, photo_scale=face.photo_scale, irises=face.irises, child=face.child)
     return r.pixels
 
 

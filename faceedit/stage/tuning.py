@@ -257,6 +257,13 @@ class EyesTuning:
     #: Where the iris model gives the iris's radius and the best circle's is further than this
     #: share from it, the search is within this share of it.
     iris_model_spread: float = 0.12
+    #: A young child's iris (:func:`faceedit.faces.reading.reads_child`) is larger for its eye
+    #: than the iris model reads it (0.27-0.38 of a baby's eye width where the model gives
+    #: 0.25-0.27): searched up to this share of the eye's width ...
+    child_iris_radius_max: float = 0.38
+    #: ... within ``child_iris_spread`` of this many times the model's radius.
+    child_iris_model: float = 1.15
+    child_iris_spread: float = 0.3
     #: Bright spots in the eye narrower than this (eye widths: a catchlight) are taken off
     #: before the iris is searched (beside one the iris's own dark read as the limbus: a
     #: laughing eye's iris was found a third of its width off, in the dark corner).
