@@ -168,7 +168,7 @@ class Editor(Flow):
             faces = self.detector.detect(to_uint8(image))
         chosen = select_faces(faces, request.face, request.max_faces)
         mark("first face")
-        whys = [None if force else face_decline_reason(f) for f in chosen]
+        whys = [None if force else face_decline_reason(f, pixels=image) for f in chosen]
         plans: dict[int, Any] = {}  # each judged face's planned move, taken on by its edit
         if not force:  # the move the stage plans, where the face itself is taken on
             held = [i for i, why in enumerate(whys) if why is None]
@@ -214,7 +214,7 @@ class Editor(Flow):
         chosen, plans = [], []  # plans: each judged face's planned move, taken on by its edit
         for number, request in requests.items():
             (face,) = select_faces(faces, request.face)
-            why, plan = None if force else face_decline_reason(face), None
+            why, plan = None if force else face_decline_reason(face, pixels=image), None
             if why is None and not force:
                 judged, (why,) = planned_moves(self, image, [face], request)
                 plan = None if judged is None else judged[0]

@@ -119,3 +119,25 @@ def test_a_small_face_video_is_declined_through_apply_and_force_reaches_it(tmp_p
     code, recs, stderr = _apply("-m", "stage", "-t", "happy", src, "-o", tmp_path / "forced", "--force")
     assert code == 0, stderr
     assert recs[0]["status"] == "ok" and recs[0]["edited_frames"] == 4 and "declined" not in recs[0]
+
+
+def test_a_masked_face_is_left_as_it_is_through_apply_and_the_editor(tmp_path, astronaut):
+    """A mask over the mouth (the warp would bend it, the mouth bank paint teeth or a dark hole on it): the
+    photo is copied with ``declined`` naming the mouth covered, by `apply` and by Editor.edit; ``--force`` edits."""
+    from _bench import load_bench
+
+    from faceedit.api import Editor
+
+    bench = load_bench("bench_covered")
+    editor = Editor.from_pretrained("stage")
+    face = max(editor.detector.detect(astronaut), key=lambda f: f.area)
+    masked = bench.draw_mask(astronaut, np.asarray(face.landmarks, np.float64), bench.MASKS["white"])
+    out = editor.edit(masked, "happy")
+    assert np.array_equal(out, masked) and editor.declined[0]["declined"].startswith("mouth covered")
+    assert np.abs(editor.edit(masked, "happy", force=True).astype(int) - masked.astype(int)).max() > 10
+    d = tmp_path / "in"
+    d.mkdir()
+    Image.fromarray(masked).save(d / "masked.png")
+    code, recs, _ = _apply(d, "-o", tmp_path / "out", "-m", "stage", "-t", "happy")
+    assert code == 0 and recs[0]["status"] == "copied"
+    assert recs[0]["declined"][0]["declined"].startswith("mouth covered")

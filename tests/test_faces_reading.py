@@ -64,7 +64,8 @@ def test_astronaut_reads_frontal_colour_sharp_smiling():
     assert r.mouth_open > 0.08 and r.teeth > 0.2  # her smile shows her teeth
     assert reading.decline_reason(r) is None
     assert set(r.to_json()) == {"eye_px", "yaw", "pitch", "roll", "pose_from", "grey", "sharpness", "mouth_open",
-                                "teeth", "eye_dark", "iris_face", "child"}
+                                "teeth", "eye_dark", "mouth_contrast", "eye_surround", "iris_face", "child"}
+    assert r.mouth_contrast > reading.MOUTH_COVERED and r.eye_surround > reading.EYES_COVERED
 
 
 def _moved(face: Face, dx: float, dy: float) -> Face:
@@ -136,6 +137,42 @@ def test_a_profile_is_declined_and_force_edits_it():
     assert [abs(r.yaw) > reading.MAX_YAW for r in readings] == [False, True]
     kept, declined, readings = reading.split_declined(img, [_astronaut_face(), face], force=True)
     assert len(kept) == 2 and declined == [] and len(readings) == 2
+
+
+def _covered_astronauts():
+    from _bench import load_bench
+
+    bench = load_bench("bench_covered")
+    lm = np.asarray(_astronaut_face().landmarks, np.float64)
+    return (bench.draw_mask(astronaut(), lm, bench.MASKS["blue"]),
+            bench.draw_lenses(astronaut(), lm, bench.LENSES["brown"]))
+
+
+def test_a_mask_or_sunglasses_are_read_and_declined_and_force_edits_them():
+    """A mask over the mouth is one even surface (no lips, no line, no skin round them); a sunglass lens darkens
+    the skin above and below the eye: the warp would bend them and the fills paint a mouth or eyes on them."""
+    masked, lensed = _covered_astronauts()
+    for img, what, reading_name, limit in ((masked, "mouth covered", "mouth_contrast", reading.MOUTH_COVERED),
+                                           (lensed, "eyes hidden", "eye_surround", reading.EYES_COVERED)):
+        face = _largest(img)
+        r = reading.read_face(img, face)
+        assert getattr(r, reading_name) < limit
+        why = reading.decline_reason(r)
+        assert why is not None and why.startswith(what)
+        assert reading.face_decline_reason(face, pixels=img) == why  # the API's and a video's verdict
+        assert reading.face_decline_reason(face) is None  # from the points alone: not read
+        kept, declined, _ = reading.split_declined(img, [face])
+        assert kept == [] and declined == [(0, why)]
+        assert len(reading.split_declined(img, [face], force=True)[0]) == 1
+
+
+def test_a_16_bit_photo_reads_as_its_8_bit_self():
+    face = _astronaut_face()
+    eight = reading.read_face(astronaut(), face)
+    sixteen = reading.read_face(astronaut().astype(np.uint16) * 257, face)
+    assert sixteen.to_json() == eight.to_json()
+    masked, _ = _covered_astronauts()
+    assert reading.covered(masked.astype(np.uint16) * 257, _largest(masked)).startswith("mouth covered")
 
 
 def test_a_24_px_face_is_declined_a_128_px_one_is_not():

@@ -24,15 +24,20 @@ takes it on (:func:`decline_reason`).
   (:data:`TEETH_LIGHT`, :data:`TEETH_SATURATION`); 0 where the lips close.
 - ``eye_dark``: how much darker the lids (between each eye's points and its brow's) are than
   the cheek under the eye, 1 - lid / cheek median grey (eye make-up, deep-set eyes).
+- ``mouth_contrast``: the luma's spread over the lips and the skin round them (:func:`_mouth_contrast`): under
+  :data:`MOUTH_COVERED` the mouth is covered (a mask, a hand).
+- ``eye_surround``: how light the skin just above and below the eyes is against the cheek beside the nose
+  (:func:`_eye_surround`): under :data:`EYES_COVERED` the eyes are hidden (sunglasses, or a deep shadow).
 - ``iris_face`` and ``child``: a young child's face by its proportions (:func:`iris_face`: irises
   large for the face's height), None / False without the irises' points;
   ``child`` where ``iris_face`` is at least :data:`CHILD_IRIS_FACE`. The stage paints no adult
   teeth into a child's mouth (:func:`faceedit.stage.steps.plan_move`, ``FaceEdit.child``).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
-:data:`MAX_YAW` (a profile) or smaller than :data:`MIN_EYE_PX` is left as it is, with the reason;
-:func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
-points alone (a video's frames). A face taken on may still be declined in one output where the
+:data:`MAX_YAW` (a profile), smaller than :data:`MIN_EYE_PX`, or whose mouth or eyes are covered (a mask,
+sunglasses: the warp would bend them and the fills paint a mouth or eyes onto them) is left as it is, with the
+reason; :func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
+points and, given them, the pixels round it (the API's edits, a video's frames). A face taken on may still be declined in one output where the
 move the stage plans for its target is one the warp cannot hold (:mod:`faceedit.stage.hold`).
 """
 
@@ -46,6 +51,7 @@ import numpy as np
 from faceedit.faces.iris import MESH_WITH_IRISES
 from faceedit.faces.landmarks import JAW, L_BROW, L_EYE, LIPS_INNER, NOSE_TIP, R_BROW, R_EYE, eye_distance
 from faceedit.faces.types import Face
+from faceedit.pixels import to_uint8
 
 #: A face turned further than this (degrees, either way) is declined: the warp cannot hold a
 #: profile (its far side hidden, the near side stretched).
@@ -80,6 +86,19 @@ CLOSED_GAP = 0.03
 #: babies and toddlers with their eyes open; children past about 6, three of four babies turned
 #: 21-26 degrees and squeezed or shut eyes read under it (0.05-0.12): they are edited as adults are.
 CHILD_IRIS_FACE = 0.124
+#: :func:`_mouth_contrast` under which the mouth is covered (``bench/bench_covered.py``): 616 bare
+#: faces (London's 172 at 512 px, JAFFE's 213, Yale's 163 under its side lights, the world set's 18,
+#: 50 in photos of children and adults from the web) read 0.26 or more, the world set with London
+#: HD's 60 cuts (64-128 px, blurred, JPEG at quality 30) 0.28 or more; masks drawn over 24 London
+#: faces (light blue, white, black and pink, shaded and grained) 0.009-0.13.
+MOUTH_COVERED = 0.2
+#: :func:`_eye_surround` under which the eyes are covered. The same 616 bare faces read 0.50 or more
+#: (Yale's side-lit faces; colour photos from 0.58, London's cuts too); Yale's one photo of
+#: sunglasses 0.18; lenses drawn over 24 London faces 0.10-0.14 (black), 0.27-0.41 (brown), 0.33-0.50
+#: (grey: 17 of 24 under it; the lightest pass as eyes). A face lit by one point light far to the
+#: side or from high above reads so too (Extended Yale B, every 12th photo: 5 of 193, azimuth
+#: 35-110 degrees at elevations 15-65): its eyes in shadow, it is left as it is.
+EYES_COVERED = 0.42
 #: Face Mesh vertices of :func:`iris_face`'s height: the brows' middle, the nose's tip, the lower
 #: inner lip's middle, the chin.
 _BROW, _NOSE_TIP, _LIP_DOWN, _CHIN = 9, 1, 14, 152
@@ -99,6 +118,8 @@ class FaceReading:
     mouth_open: float
     teeth: float
     eye_dark: float
+    mouth_contrast: float = 1.0
+    eye_surround: float = 1.0
     iris_face: float | None = None
     child: bool = False
 
@@ -110,6 +131,7 @@ class FaceReading:
                 "roll": r(self.roll, 1), "pose_from": self.pose_from, "grey": self.grey,
                 "sharpness": r(self.sharpness, 3), "mouth_open": r(self.mouth_open, 3),
                 "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3),
+                "mouth_contrast": r(self.mouth_contrast, 3), "eye_surround": r(self.eye_surround, 3),
                 "iris_face": r(self.iris_face, 4), "child": self.child}
 
 
@@ -181,6 +203,15 @@ def _poly_mask(shape, pts: np.ndarray, scale: int = 4) -> np.ndarray:
     return mask.astype(bool)
 
 
+def _rgb8(crop: np.ndarray) -> np.ndarray:
+    """A crop of the photo as (h, w, 3) uint8: a 16-bit photo's brought down (v / 257), float 0..255 clipped."""
+    if crop.dtype == np.uint16:
+        rgb = to_uint8(crop)
+    else:
+        rgb = crop if crop.dtype == np.uint8 else np.clip(crop.astype(np.float64), 0, 255).astype(np.uint8)
+    return np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
+
+
 def _grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float64)
 
@@ -233,6 +264,64 @@ def _eye_dark(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
     return float(np.mean(ratios)) if ratios else 0.0
 
 
+def _mouth_contrast(g: np.ndarray, lm: np.ndarray) -> float:
+    """The luma's spread (its 90th less its 10th percentile, over its median) over the lips and the skin
+    round them (the outer lips' polygon, points 48-59, grown 1.6x about its middle), in the grey ``g``: the
+    lips, their line and the skin round them differ; a mask or a hand over the mouth is one even surface.
+    1.0 where the region holds under 8 pixels."""
+    pts = lm[48:60]
+    zone = _poly_mask(g.shape, pts.mean(0) + 1.6 * (pts - pts.mean(0)))
+    if zone.sum() < 8:
+        return 1.0
+    lo, mid, hi = np.percentile(g[zone], [10, 50, 90])
+    return float((hi - lo) / max(mid, 1.0))
+
+
+def _eye_surround(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
+    """How light the skin just above and below the eyes is against the cheek beside the nose, in the grey
+    ``g``: per eye the lighter of two bands' medians (over its upper lid's points 0.05-0.22 eye distances
+    up, under its lower lid's as far down: one of them lit under a light from above or below) over the
+    median of a square beside the nose's wing on its side (points 31, 35; 0.35 eye distances out, 0.24
+    wide), the lighter eye's (a light from one side leaves the other eye and its cheek in shadow alike).
+    A lid and the skin under the eye are skin; a sunglass lens covers both. 1.0 where a region holds
+    under 4 pixels."""
+    def band(pts: np.ndarray, d0: float, d1: float) -> np.ndarray:
+        return _poly_mask(g.shape, np.vstack([pts + [0.0, d0 * eye], (pts + [0.0, d1 * eye])[::-1]]))
+
+    ratios = []
+    for a, side, p in ((36, -1.0, lm[31]), (42, 1.0, lm[35])):
+        bands = [band(lm[[a, a + 1, a + 2, a + 3]], -0.22, -0.05), band(lm[[a, a + 5, a + 4, a + 3]], 0.05, 0.22)]
+        x0, y0 = np.maximum(np.round(p + [side * 0.35 * eye - 0.12 * eye, -0.12 * eye]).astype(int), 0)
+        x1, y1 = np.round(p + [side * 0.35 * eye + 0.12 * eye, 0.12 * eye]).astype(int)
+        cheek = g[y0:max(y1, y0), x0:max(x1, x0)]
+        if cheek.size < 4 or not all(m.sum() >= 4 for m in bands):
+            return 1.0
+        ratios.append(max(float(np.median(g[m])) for m in bands) / max(float(np.median(cheek)), 1.0))
+    return max(ratios)
+
+
+def covered(pixels: np.ndarray, face: Face) -> str | None:
+    """Why ``face``'s mouth or eyes read covered in ``pixels`` (:data:`MOUTH_COVERED`,
+    :data:`EYES_COVERED`), or None: :func:`read_face`'s two readings alone, on the face's crop."""
+    lm = np.asarray(face.landmarks, np.float64)
+    if lm.shape != (68, 2):
+        return None
+    pixels = np.asarray(pixels)
+    x0, y0, x1, y1 = _box(lm, pixels.shape, grow=READ_MARGIN)
+    g = _grey(_rgb8(pixels[y0:y1, x0:x1]))
+    lm = lm - (x0, y0)
+    return _covered_why(_mouth_contrast(g, lm), _eye_surround(g, lm, eye_distance(lm)))
+
+
+def _covered_why(mouth: float, eyes: float) -> str | None:
+    if mouth < MOUTH_COVERED:
+        return f"mouth covered (a mask or a hand: the mouth's contrast {mouth:.2f}, a bare one's {MOUTH_COVERED} up)"
+    if eyes < EYES_COVERED:
+        return (f"eyes hidden (sunglasses or a deep shadow: the skin round them {eyes:.2f} of the cheek's light, "
+                f"bare eyes' {EYES_COVERED} up)")
+    return None
+
+
 def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     """The :class:`FaceReading` of ``face`` (68 landmarks; its Face Mesh where it has one) in
     ``pixels`` ((H, W, 3) RGB, uint8 or float 0..255)."""
@@ -251,10 +340,7 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     # photo's small face costs its crop, not the photo
     pixels = np.asarray(pixels)
     cx0, cy0, cx1, cy1 = _box(lm, pixels.shape, grow=READ_MARGIN)
-    crop = pixels[cy0:cy1, cx0:cx1]
-    rgb = crop if crop.dtype == np.uint8 else np.clip(crop.astype(np.float64), 0, 255).astype(np.uint8)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    rgb = _rgb8(pixels[cy0:cy1, cx0:cx1])
     gap = _gap(lm, eye)
     lm = lm - (cx0, cy0)
     x0, y0, x1, y1 = _box(lm, rgb.shape)
@@ -271,15 +357,18 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
                        if f < 1 else cv2.INTER_LINEAR)
     lap_sd, small_sd = cv2.meanStdDev(cv2.Laplacian(small, cv2.CV_64F))[1][0, 0], cv2.meanStdDev(small)[1][0, 0]
     sharp = float(lap_sd ** 2 / max(small_sd ** 2, 1e-6))
+    grey = _grey(rgb)
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
                        sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
-                       eye_dark=_eye_dark(_grey(rgb), lm, eye), iris_face=iris_face(face.dense),
+                       eye_dark=_eye_dark(grey, lm, eye), mouth_contrast=_mouth_contrast(grey, lm),
+                       eye_surround=_eye_surround(grey, lm, eye), iris_face=iris_face(face.dense),
                        child=reads_child(face.dense))
 
 
 def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:
     """Why a face is left as it is, or None where the edit takes it on (the same for every model)."""
-    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px)
+    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px) \
+        or _covered_why(reading.mouth_contrast, reading.eye_surround)
 
 
 def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | None:
@@ -290,12 +379,13 @@ def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | 
     return None
 
 
-def face_decline_reason(face: Face, *, margin: float = 0.0) -> str | None:
-    """:func:`decline_reason` of ``face`` from its points alone (eye distance and yaw, as
-    :func:`read_face` gets them, without reading the pixels: a video's frames); None for a face
-    without 68 landmarks. ``margin`` tightens both limits (:data:`MAX_YAW` less ``margin`` x
-    :data:`RETURN_YAW`, :data:`MIN_EYE_PX` plus ``margin`` x :data:`RETURN_EYE_PX`): a
-    video's track, once declined, is edited again only past that (no flicker at a limit)."""
+def face_decline_reason(face: Face, *, margin: float = 0.0, pixels: np.ndarray | None = None) -> str | None:
+    """:func:`decline_reason` of ``face`` from its points (eye distance and yaw, as
+    :func:`read_face` gets them) and, given ``pixels``, whether its mouth or eyes are covered
+    (:func:`covered`); None for a face without 68 landmarks. ``margin`` tightens the size and turn
+    limits (:data:`MAX_YAW` less ``margin`` x :data:`RETURN_YAW`, :data:`MIN_EYE_PX` plus ``margin``
+    x :data:`RETURN_EYE_PX`): a video's track, once declined, is edited again only past that (no
+    flicker at a limit)."""
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
@@ -303,7 +393,8 @@ def face_decline_reason(face: Face, *, margin: float = 0.0) -> str | None:
         yaw = mesh_pose(face.dense)[0]
     else:
         yaw = landmark_pose(lm)[0]
-    return _why(yaw, eye_distance(lm), MAX_YAW - margin * RETURN_YAW, MIN_EYE_PX + margin * RETURN_EYE_PX)
+    why = _why(yaw, eye_distance(lm), MAX_YAW - margin * RETURN_YAW, MIN_EYE_PX + margin * RETURN_EYE_PX)
+    return why if why is not None or pixels is None else covered(pixels, face)
 
 
 def split_declined(pixels: np.ndarray, faces: list[Face], force: bool = False

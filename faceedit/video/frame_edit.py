@@ -105,7 +105,7 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
     check_people(tracker.next_id, request.face, request.max_faces, result.input, frame.index)
     found = len(tracks)
     if not settings.force:
-        tracks = not_declined(tracks, result)
+        tracks = not_declined(tracks, result, frame.rgb)
     if not tracks:
         if found:
             result.declined_frames += 1
@@ -144,12 +144,13 @@ def plan_frame(editor, pool, frame: Frame, tracker, holds, request: EditRequest,
     return FrameEdit(frame, future, tracks, samples=samples)
 
 
-def not_declined(tracks: list, result: VideoResult) -> list:
-    """The tracks the edit takes on in this frame, the others counted in ``result.declined``; a
-    track declined before comes back only inside the limits by a margin (no flicker at one)."""
+def not_declined(tracks: list, result: VideoResult, rgb: np.ndarray | None = None) -> list:
+    """The tracks the edit takes on in this frame (``rgb``, where given: a face whose mouth or eyes it shows
+    covered is declined too), the others counted in ``result.declined``; a track declined before comes back only
+    inside the size and turn limits by a margin (no flicker at one)."""
     kept = []
     for tr in tracks:
-        why = face_decline_reason(tr.face, margin=1.0 if tr.extra.get("declined") else 0.0)
+        why = face_decline_reason(tr.face, margin=1.0 if tr.extra.get("declined") else 0.0, pixels=rgb)
         tr.extra["declined"] = why is not None
         if why is None:
             kept.append(tr)
