@@ -11,13 +11,16 @@ subject 03 is of sunglasses: counted apart), the world set (``--world``; with ``
 photos, a mask from below the nose's bridge to the jaw (light blue, white, black, pink; shaded top to bottom and
 grained) and sunglasses (black, brown, grey lenses 1.9 eye widths wide with a bridge and a reflection). Per set:
 the faces' count, the smallest, the median and the largest of each reading, and how many read covered;
-``--sheet``: each drawn photo made happy and surprised beside it (a declined face left as it is), to look at.
+``--sheet``: each drawn photo made happy and surprised beside it (a declined face left as it is), to look at;
+``--time``: the CPU-ms a face of :func:`~faceedit.faces.reading.covered` (the verdict the API and a video's
+frames read) and of the whole :func:`~faceedit.faces.reading.read_face` (``apply``'s), per set.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -68,11 +71,12 @@ def main(argv=None) -> int:
     ap.add_argument("--photos", type=Path, nargs="*", default=[])
     ap.add_argument("--drawn", type=int, default=12, help="London photos (neutral and smiling each) to draw on")
     ap.add_argument("--sheet", type=Path, help="write the drawn faces made happy and surprised here")
+    ap.add_argument("--time", action="store_true", help="print the CPU-ms a face of covered() and read_face()")
     a = ap.parse_args(argv)
 
     from faceedit.api import Editor
     from faceedit.eval.world import read_rgb, world_set
-    from faceedit.faces.reading import EYES_COVERED, MOUTH_COVERED, decline_reason, read_face
+    from faceedit.faces.reading import EYES_COVERED, MOUTH_COVERED, covered, decline_reason, read_face
 
     ed = Editor.from_pretrained("stage", device="cpu")
     sets: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
@@ -112,6 +116,14 @@ def main(argv=None) -> int:
                 mouths.append(r.mouth_contrast)
                 eyes.append(r.eye_surround)
                 declined += (r.mouth_contrast < MOUTH_COVERED or r.eye_surround < EYES_COVERED)
+        if a.time and photos:
+            faces = [(rgb, f) for _, rgb in photos for f in ed.detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
+            for fn in (covered, read_face):
+                t = time.process_time()
+                for rgb, f in faces:
+                    fn(rgb, f)
+                print(f"  {fn.__name__}: {1000 * (time.process_time() - t) / max(len(faces), 1):.2f} CPU-ms a face "
+                      f"({photos[0][1].shape[1]}x{photos[0][1].shape[0]} px photos)", flush=True)
         if mouths:
             print(f"{name}: {len(mouths)} faces; mouth_contrast {min(mouths):.3f} / {np.median(mouths):.3f} / "
                   f"{max(mouths):.3f}; eye_surround {min(eyes):.3f} / {np.median(eyes):.3f} / {max(eyes):.3f} "
