@@ -10,9 +10,10 @@ subject 03 is of sunglasses: counted apart), the world set (``--world``; with ``
 64-128 px, blurred, JPEG) and any ``--photos`` folders. Drawn: on the first ``--drawn`` London neutral and smiling
 photos, a mask from below the nose's bridge to the jaw (light blue, white, black, pink; shaded top to bottom and
 grained) and sunglasses (black, brown, grey lenses 1.9 eye widths wide with a bridge and a reflection). Per set:
-the faces' count, the smallest, the median and the largest of each reading, and how many read covered;
-``--sheet``: each drawn photo made happy and surprised beside it (a declined face left as it is), to look at;
-``--time``: the CPU-ms a face of :func:`~faceedit.faces.reading.covered` (the verdict the API and a video's
+the faces' count, the smallest, the median and the largest of each reading, and how many read covered (the
+mouth: declined) or hidden (the eyes: held);
+``--sheet``: each drawn photo made happy and surprised beside it (a masked face declined: left as it is), to look at;
+``--time``: the CPU-ms a face of :func:`~faceedit.faces.reading.covered` (the mouth's verdict the API and a video's
 frames read) and of the whole :func:`~faceedit.faces.reading.read_face` (``apply``'s), per set.
 """
 

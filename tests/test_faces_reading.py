@@ -64,7 +64,8 @@ def test_astronaut_reads_frontal_colour_sharp_smiling():
     assert r.mouth_open > 0.08 and r.teeth > 0.2  # her smile shows her teeth
     assert reading.decline_reason(r) is None
     assert set(r.to_json()) == {"eye_px", "yaw", "pitch", "roll", "pose_from", "grey", "sharpness", "mouth_open",
-                                "teeth", "eye_dark", "mouth_contrast", "eye_surround", "iris_face", "child"}
+                                "teeth", "eye_dark", "mouth_contrast", "eye_surround", "eyes_hidden", "iris_face",
+                                "child"}
     assert r.mouth_contrast > reading.MOUTH_COVERED and r.eye_surround > reading.EYES_COVERED
 
 
@@ -148,22 +149,26 @@ def _covered_astronauts():
             bench.draw_lenses(astronaut(), lm, bench.LENSES["brown"]))
 
 
-def test_a_mask_or_sunglasses_are_read_and_declined_and_force_edits_them():
-    """A mask over the mouth is one even surface (no lips, no line, no skin round them); a sunglass lens darkens
-    the skin above and below the eye: the warp would bend them and the fills paint a mouth or eyes on them."""
+def test_a_mask_is_read_and_declined_and_force_edits_it_sunglasses_are_read_not_declined():
+    """A mask over the mouth is one even surface (no lips, no line, no skin round them): the warp would bend it and
+    the mouth bank paint on it. A sunglass lens darkens the skin above and below the eye: read, and the face taken
+    on (the stage holds its eyes, stage.lenses)."""
     masked, lensed = _covered_astronauts()
-    for img, what, reading_name, limit in ((masked, "mouth covered", "mouth_contrast", reading.MOUTH_COVERED),
-                                           (lensed, "eyes hidden", "eye_surround", reading.EYES_COVERED)):
-        face = _largest(img)
-        r = reading.read_face(img, face)
-        assert getattr(r, reading_name) < limit
-        why = reading.decline_reason(r)
-        assert why is not None and why.startswith(what)
-        assert reading.face_decline_reason(face, pixels=img) == why  # the API's and a video's verdict
-        assert reading.face_decline_reason(face) is None  # from the points alone: not read
-        kept, declined, _ = reading.split_declined(img, [face])
-        assert kept == [] and declined == [(0, why)]
-        assert len(reading.split_declined(img, [face], force=True)[0]) == 1
+    face = _largest(masked)
+    r = reading.read_face(masked, face)
+    assert r.mouth_contrast < reading.MOUTH_COVERED and not r.eyes_hidden
+    why = reading.decline_reason(r)
+    assert why is not None and why.startswith("mouth covered")
+    assert reading.face_decline_reason(face, pixels=masked) == why == reading.covered(masked, face)  # the API's
+    assert reading.face_decline_reason(face) is None  # from the points alone: not read
+    kept, declined, _ = reading.split_declined(masked, [face])
+    assert kept == [] and declined == [(0, why)]
+    assert len(reading.split_declined(masked, [face], force=True)[0]) == 1
+    face = _largest(lensed)
+    r = reading.read_face(lensed, face)
+    assert r.eye_surround < reading.EYES_COVERED and r.eyes_hidden and r.to_json()["eyes_hidden"] is True
+    assert reading.eyes_hidden(lensed, face.landmarks) and not reading.eyes_hidden(astronaut(), face.landmarks)
+    assert reading.decline_reason(r) is None and reading.face_decline_reason(face, pixels=lensed) is None
 
 
 def test_a_16_bit_photo_reads_as_its_8_bit_self():

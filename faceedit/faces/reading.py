@@ -26,17 +26,18 @@ takes it on (:func:`decline_reason`).
   the cheek under the eye, 1 - lid / cheek median grey (eye make-up, deep-set eyes).
 - ``mouth_contrast``: the luma's spread over the lips and the skin round them (:func:`_mouth_contrast`): under
   :data:`MOUTH_COVERED` the mouth is covered (a mask, a hand).
-- ``eye_surround``: how light the skin just above and below the eyes is against the cheek beside the nose
-  (:func:`_eye_surround`): under :data:`EYES_COVERED` the eyes are hidden (sunglasses, or a deep shadow).
+- ``eye_surround`` and ``eyes_hidden``: how light the skin just above and below the eyes is against the cheek
+  beside the nose (:func:`_eye_surround`): under :data:`EYES_COVERED` the eyes are hidden (sunglasses, a deep
+  shadow) and the stage holds the brows and the eyes where they are, a lens's pixels kept
+  (:mod:`faceedit.stage.lenses`).
 - ``iris_face`` and ``child``: a young child's face by its proportions (:func:`iris_face`: irises
   large for the face's height), None / False without the irises' points;
   ``child`` where ``iris_face`` is at least :data:`CHILD_IRIS_FACE`. The stage paints no adult
   teeth into a child's mouth (:func:`faceedit.stage.steps.plan_move`, ``FaceEdit.child``).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
-:data:`MAX_YAW` (a profile), smaller than :data:`MIN_EYE_PX`, or whose mouth or eyes are covered (a mask,
-sunglasses: the warp would bend them and the fills paint a mouth or eyes onto them) is left as it is, with the
-reason; :func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
+:data:`MAX_YAW` (a profile), smaller than :data:`MIN_EYE_PX`, or whose mouth is covered (a mask: the warp
+would bend it and the mouth bank paint teeth or a dark hole onto it) is left as it is, with the reason; :func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
 points and, given them, the pixels round it (the API's edits, a video's frames). A face taken on may still be declined in one output where the
 move the stage plans for its target is one the warp cannot hold (:mod:`faceedit.stage.hold`).
 """
@@ -92,12 +93,12 @@ CHILD_IRIS_FACE = 0.124
 #: HD's 60 cuts (64-128 px, blurred, JPEG at quality 30) 0.28 or more; masks drawn over 24 London
 #: faces (light blue, white, black and pink, shaded and grained) 0.009-0.13.
 MOUTH_COVERED = 0.2
-#: :func:`_eye_surround` under which the eyes are covered. The same 616 bare faces read 0.50 or more
+#: :func:`_eye_surround` under which the eyes are hidden (the stage holds them). The same 616 bare faces read 0.50 or more
 #: (Yale's side-lit faces; colour photos from 0.58, London's cuts too); Yale's one photo of
 #: sunglasses 0.18; lenses drawn over 24 London faces 0.10-0.14 (black), 0.27-0.41 (brown), 0.33-0.50
 #: (grey: 17 of 24 under it; the lightest pass as eyes). A face lit by one point light far to the
 #: side or from high above reads so too (Extended Yale B, every 12th photo: 5 of 193, azimuth
-#: 35-110 degrees at elevations 15-65): its eyes in shadow, it is left as it is.
+#: 35-110 degrees at elevations 15-65): its eyes in shadow are held too.
 EYES_COVERED = 0.42
 #: Face Mesh vertices of :func:`iris_face`'s height: the brows' middle, the nose's tip, the lower
 #: inner lip's middle, the chin.
@@ -120,6 +121,7 @@ class FaceReading:
     eye_dark: float
     mouth_contrast: float = 1.0
     eye_surround: float = 1.0
+    eyes_hidden: bool = False
     iris_face: float | None = None
     child: bool = False
 
@@ -132,6 +134,7 @@ class FaceReading:
                 "sharpness": r(self.sharpness, 3), "mouth_open": r(self.mouth_open, 3),
                 "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3),
                 "mouth_contrast": r(self.mouth_contrast, 3), "eye_surround": r(self.eye_surround, 3),
+                "eyes_hidden": self.eyes_hidden,
                 "iris_face": r(self.iris_face, 4), "child": self.child}
 
 
@@ -300,25 +303,36 @@ def _eye_surround(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
     return max(ratios)
 
 
+def _grey_crop(pixels: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grey of the face's crop (:data:`READ_MARGIN` round its 68 points) and the points on it."""
+    pixels = np.asarray(pixels)
+    x0, y0, _, _ = box = _box(lm, pixels.shape, grow=READ_MARGIN)
+    return _grey(_rgb8(pixels[y0:box[3], x0:box[2]])), lm - (x0, y0)
+
+
 def covered(pixels: np.ndarray, face: Face) -> str | None:
-    """Why ``face``'s mouth or eyes read covered in ``pixels`` (:data:`MOUTH_COVERED`,
-    :data:`EYES_COVERED`), or None: :func:`read_face`'s two readings alone, on the face's crop."""
+    """Why ``face`` is left as it is because its mouth reads covered in ``pixels`` (a mask, a hand:
+    :data:`MOUTH_COVERED`), or None: :func:`read_face`'s reading alone, on the face's crop."""
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
-    pixels = np.asarray(pixels)
-    x0, y0, x1, y1 = _box(lm, pixels.shape, grow=READ_MARGIN)
-    g = _grey(_rgb8(pixels[y0:y1, x0:x1]))
-    lm = lm - (x0, y0)
-    return _covered_why(_mouth_contrast(g, lm), _eye_surround(g, lm, eye_distance(lm)))
+    g, lm = _grey_crop(pixels, lm)
+    return _covered_why(_mouth_contrast(g, lm))
 
 
-def _covered_why(mouth: float, eyes: float) -> str | None:
+def eyes_hidden(pixels: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether the eyes of the face at ``landmarks`` (68 points) read hidden in ``pixels`` (sunglasses,
+    a deep shadow: :data:`EYES_COVERED`): the stage then holds its brows and eyes where they are."""
+    lm = np.asarray(landmarks, np.float64)
+    if lm.shape != (68, 2):
+        return False
+    g, lm = _grey_crop(pixels, lm)
+    return _eye_surround(g, lm, eye_distance(lm)) < EYES_COVERED
+
+
+def _covered_why(mouth: float) -> str | None:
     if mouth < MOUTH_COVERED:
         return f"mouth covered (a mask or a hand: the mouth's contrast {mouth:.2f}, a bare one's {MOUTH_COVERED} up)"
-    if eyes < EYES_COVERED:
-        return (f"eyes hidden (sunglasses or a deep shadow: the skin round them {eyes:.2f} of the cheek's light, "
-                f"bare eyes' {EYES_COVERED} up)")
     return None
 
 
@@ -358,17 +372,17 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     lap_sd, small_sd = cv2.meanStdDev(cv2.Laplacian(small, cv2.CV_64F))[1][0, 0], cv2.meanStdDev(small)[1][0, 0]
     sharp = float(lap_sd ** 2 / max(small_sd ** 2, 1e-6))
     grey = _grey(rgb)
+    surround = _eye_surround(grey, lm, eye)
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
                        sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
                        eye_dark=_eye_dark(grey, lm, eye), mouth_contrast=_mouth_contrast(grey, lm),
-                       eye_surround=_eye_surround(grey, lm, eye), iris_face=iris_face(face.dense),
+                       eye_surround=surround, eyes_hidden=surround < EYES_COVERED, iris_face=iris_face(face.dense),
                        child=reads_child(face.dense))
 
 
 def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:
     """Why a face is left as it is, or None where the edit takes it on (the same for every model)."""
-    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px) \
-        or _covered_why(reading.mouth_contrast, reading.eye_surround)
+    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px) or _covered_why(reading.mouth_contrast)
 
 
 def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | None:
@@ -381,7 +395,7 @@ def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | 
 
 def face_decline_reason(face: Face, *, margin: float = 0.0, pixels: np.ndarray | None = None) -> str | None:
     """:func:`decline_reason` of ``face`` from its points (eye distance and yaw, as
-    :func:`read_face` gets them) and, given ``pixels``, whether its mouth or eyes are covered
+    :func:`read_face` gets them) and, given ``pixels``, whether its mouth is covered
     (:func:`covered`); None for a face without 68 landmarks. ``margin`` tightens the size and turn
     limits (:data:`MAX_YAW` less ``margin`` x :data:`RETURN_YAW`, :data:`MIN_EYE_PX` plus ``margin``
     x :data:`RETURN_EYE_PX`): a video's track, once declined, is edited again only past that (no

@@ -152,6 +152,7 @@ class FaceEdit:
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     sealed: bool = False  # lips the Face Mesh reads apart that meet in the photo (faceedit.stage.lips.lips_sealed)
     sealed_gap: float = 0.0  # their parting as read (eye distances), where a track's own reference carries it
+    eyes_hidden: bool = False  # sunglasses or a deep shadow (faceedit.faces.reading.eyes_hidden): brows, eyes held
     child: bool = False  # a young child's face (faceedit.faces.reading.reads_child): no adult teeth painted
     furrowed: float = 0.0  # the frown's furrow the photo shows between the brows (0..1, relief.furrow_shown)
     lips_dark: OwnLips | None = None  # the photo's own lips' dark and colour before the warp (own_lips_dark)

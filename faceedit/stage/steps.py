@@ -43,7 +43,7 @@ import numpy as np
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
-from faceedit.faces.reading import reads_child
+from faceedit.faces.reading import eyes_hidden, reads_child
 from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
@@ -53,6 +53,7 @@ from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eyes import keep_irises, widens_eyes
 from faceedit.stage.gaze import move_irises
 from faceedit.stage.jaw_line import jaw_line
+from faceedit.stage.lenses import hold_eyes, keep_lenses
 from faceedit.stage.lid_edge import lids_on_edge
 from faceedit.stage.lid_meet import close_on_line, meeting_points
 from faceedit.stage.lids import close_lids
@@ -212,6 +213,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
+    if face.eyes_hidden:  # sunglasses, a deep shadow: the brows and the eyes stay (lenses.hold_eyes)
+        face.goal, face.widens_eyes, face.lids = hold_eyes(face.goal, face.landmarks), False, (0.0, 0.0)
 
 
 def move_gaze(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
@@ -457,6 +460,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
+    out = keep_lenses(pixels, out, face.landmarks) if face.eyes_hidden else out  # the lenses as the photo has them
     out = relight(stage, face, out)
     out = turn_head(stage, face, out)
     return out, face.result()
@@ -475,7 +479,8 @@ def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
                     photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows),
                     child=reads_child(mesh) if face_in.carried is None or face_in.carried.child is None
-                    else face_in.carried.child)  # (a video track's: as its first edit read it)
+                    else face_in.carried.child,  # (a video track's: as its first edit read it)
+                    eyes_hidden=eyes_hidden(pixels, lm))
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
             and lips_sealed_over_lip(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a

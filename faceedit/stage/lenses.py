@@ -1,0 +1,78 @@
+"""Eyes the photo hides (sunglasses, a deep shadow: :func:`faceedit.faces.reading.eyes_hidden`): the edit
+holds the brows and the eyes where they are (:func:`hold_eyes`) and keeps the photo's own pixels where it
+shows a lens round an eye (:func:`keep_lenses`). Bent with the eyes, a lens stood tall made surprised and
+smeared made neutral; held, the shading the target paints round the eyes still greyed its lower half."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import luma, pixel_max
+
+#: Half the box round each eye's middle that a lens is looked for in (eye distances: across, down).
+LENS_BOX = (0.5, 0.42)
+#: A pixel of that box darker than this share of the cheek's median luma (the cheek beside the nose's
+#: wing on its side) is lens; the mask is closed by ``LENS_CLOSE`` of an eye distance and its edge
+#: softened by ``LENS_SOFT`` px.
+LENS_DARK = 0.5
+LENS_CLOSE = 0.04
+LENS_SOFT = 1.0
+
+
+def hold_eyes(goal: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """``goal`` (68 points) with its brows (17-26) and eyes (36-47) where ``lm`` has them."""
+    out = np.array(goal, np.float64)
+    lm = np.asarray(lm, np.float64)
+    out[17:27], out[36:48] = lm[17:27], lm[36:48]
+    return out
+
+
+def lens_mask(source: np.ndarray, lm: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """(box, coverage 0..1 float32 over it) of the lenses ``source`` shows round the eyes of the face at ``lm``
+    (the module's values), or None where neither eye's box holds a dark pixel."""
+    lm = np.asarray(lm, np.float64)
+    eye = eye_distance(lm)
+    h, w = source.shape[:2]
+    centres = [lm[36:42].mean(0), lm[42:48].mean(0)]
+    half = np.array(LENS_BOX) * eye
+    x0, y0 = np.maximum(np.floor(np.min(centres, 0) - half).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(np.max(centres, 0) + half).astype(int) + 1, (w, h))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    y = luma(source[y0:y1, x0:x1, :3].astype(np.float32) / pixel_max(source.dtype))
+    cheeks = []
+    for side, p in ((-1.0, lm[31]), (1.0, lm[35])):
+        cx, cy = p + [side * 0.35 * eye, 0.0]
+        a0, b0 = max(int(cx - 0.12 * eye), 0), max(int(cy - 0.12 * eye), 0)
+        patch = source[b0:max(int(cy + 0.12 * eye), b0), a0:max(int(cx + 0.12 * eye), a0), :3]
+        if patch.size:
+            cheeks.append(float(np.median(luma(patch.astype(np.float32) / pixel_max(source.dtype)))))
+    if not cheeks:
+        return None
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    near = np.zeros(y.shape, bool)
+    for c in centres:
+        near |= ((xx - c[0]) / half[0]) ** 2 + ((yy - c[1]) / half[1]) ** 2 <= 1.0
+    dark = (near & (y < LENS_DARK * max(cheeks))).astype(np.uint8)
+    if not dark.any():
+        return None
+    k = max(1, int(round(LENS_CLOSE * eye)))
+    shut = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
+    return (int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(shut.astype(np.float32), (0, 0), LENS_SOFT)
+
+
+def keep_lenses(source: np.ndarray, out: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """``out`` (the edit of ``source``, the face at ``lm`` held round its eyes: :func:`hold_eyes`) with the
+    lenses ``source`` shows there (:func:`lens_mask`) as ``source`` has them: the target's shading and folds
+    painted round the eyes left off them. Returns ``out`` itself where there is none, else a new array."""
+    found = lens_mask(source, lm)
+    if found is None:
+        return out
+    (x0, y0, x1, y1), m = found
+    result = out.copy()
+    a = m[..., None] if out.ndim == 3 else m
+    mixed = out[y0:y1, x0:x1].astype(np.float32) * (1 - a) + source[y0:y1, x0:x1].astype(np.float32) * a
+    result[y0:y1, x0:x1] = np.clip(np.rint(mixed), 0, pixel_max(out.dtype)).astype(out.dtype)
+    return result
