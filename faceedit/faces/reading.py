@@ -37,9 +37,11 @@ takes it on (:func:`decline_reason`).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
 :data:`MAX_YAW` (a profile), smaller than :data:`MIN_EYE_PX`, or whose mouth is covered (a mask: the warp
-would bend it and the mouth bank paint teeth or a dark hole onto it) is left as it is, with the reason; :func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its
-points and, given them, the pixels round it (the API's edits, a video's frames). A face taken on may still be declined in one output where the
-move the stage plans for its target is one the warp cannot hold (:mod:`faceedit.stage.hold`).
+would bend it and the mouth bank paint teeth or a dark hole onto it) is left as it is, with the reason;
+:func:`split_declined` applies it to a photo's faces, :func:`face_decline_reason` to a face from its points
+and, given them, the pixels round it (the API's edits, a video's frames). A face taken on may still be
+declined in one output where the move the stage plans for its target is one the warp cannot hold
+(:mod:`faceedit.stage.hold`).
 """
 
 from __future__ import annotations
@@ -93,8 +95,8 @@ CHILD_IRIS_FACE = 0.124
 #: HD's 60 cuts (64-128 px, blurred, JPEG at quality 30) 0.28 or more; masks drawn over 24 London
 #: faces (light blue, white, black and pink, shaded and grained) 0.009-0.13.
 MOUTH_COVERED = 0.2
-#: :func:`_eye_surround` under which the eyes are hidden (the stage holds them). The same 616 bare faces read 0.50 or more
-#: (Yale's side-lit faces; colour photos from 0.58, London's cuts too); Yale's one photo of
+#: :func:`_eye_surround` under which the eyes are hidden (the stage holds them). The same 616 bare
+#: faces read 0.50 or more (Yale's side-lit faces; colour photos from 0.58, London's cuts too); Yale's one photo of
 #: sunglasses 0.18; lenses drawn over 24 London faces 0.10-0.14 (black), 0.27-0.41 (brown), 0.33-0.50
 #: (grey: 17 of 24 under it; the lightest pass as eyes). A face lit by one point light far to the
 #: side or from high above reads so too (Extended Yale B, every 12th photo: 5 of 193, azimuth

@@ -10,15 +10,7 @@ import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import luma, pixel_max
-
-#: Half the box round each eye's middle that a lens is looked for in (eye distances: across, down).
-LENS_BOX = (0.5, 0.42)
-#: A pixel of that box darker than this share of the cheek's median luma (the cheek beside the nose's
-#: wing on its side) is lens; the mask is closed by ``LENS_CLOSE`` of an eye distance and its edge
-#: softened by ``LENS_SOFT`` px.
-LENS_DARK = 0.5
-LENS_CLOSE = 0.04
-LENS_SOFT = 1.0
+from faceedit.stage.tuning import EyesTuning
 
 
 def hold_eyes(goal: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -29,14 +21,18 @@ def hold_eyes(goal: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return out
 
 
-def lens_mask(source: np.ndarray, lm: np.ndarray) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
-    """(box, coverage 0..1 float32 over it) of the lenses ``source`` shows round the eyes of the face at ``lm``
-    (the module's values), or None where neither eye's box holds a dark pixel."""
+def lens_mask(source: np.ndarray, lm: np.ndarray, tuning: EyesTuning | None = None
+              ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """(box, coverage 0..1 float32 over it) of the lenses ``source`` shows round the eyes of the face at ``lm``:
+    within an oval of ``tuning.lens_box`` round each eye's middle, the pixels darker than ``lens_dark`` of the
+    cheek's median luma beside the nose's wing (the lighter side's), closed by ``lens_close`` of an eye distance,
+    softened by ``lens_soft`` px; None where there is none."""
+    tn = tuning if tuning is not None else EyesTuning()
     lm = np.asarray(lm, np.float64)
     eye = eye_distance(lm)
     h, w = source.shape[:2]
     centres = [lm[36:42].mean(0), lm[42:48].mean(0)]
-    half = np.array(LENS_BOX) * eye
+    half = np.array(tn.lens_box) * eye
     x0, y0 = np.maximum(np.floor(np.min(centres, 0) - half).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(np.max(centres, 0) + half).astype(int) + 1, (w, h))
     if x1 - x0 < 4 or y1 - y0 < 4:
@@ -55,19 +51,19 @@ def lens_mask(source: np.ndarray, lm: np.ndarray) -> tuple[tuple[int, int, int, 
     near = np.zeros(y.shape, bool)
     for c in centres:
         near |= ((xx - c[0]) / half[0]) ** 2 + ((yy - c[1]) / half[1]) ** 2 <= 1.0
-    dark = (near & (y < LENS_DARK * max(cheeks))).astype(np.uint8)
+    dark = (near & (y < tn.lens_dark * max(cheeks))).astype(np.uint8)
     if not dark.any():
         return None
-    k = max(1, int(round(LENS_CLOSE * eye)))
+    k = max(1, int(round(tn.lens_close * eye)))
     shut = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
-    return (int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(shut.astype(np.float32), (0, 0), LENS_SOFT)
+    return (int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(shut.astype(np.float32), (0, 0), tn.lens_soft)
 
 
-def keep_lenses(source: np.ndarray, out: np.ndarray, lm: np.ndarray) -> np.ndarray:
+def keep_lenses(source: np.ndarray, out: np.ndarray, lm: np.ndarray, tuning: EyesTuning | None = None) -> np.ndarray:
     """``out`` (the edit of ``source``, the face at ``lm`` held round its eyes: :func:`hold_eyes`) with the
     lenses ``source`` shows there (:func:`lens_mask`) as ``source`` has them: the target's shading and folds
     painted round the eyes left off them. Returns ``out`` itself where there is none, else a new array."""
-    found = lens_mask(source, lm)
+    found = lens_mask(source, lm, tuning)
     if found is None:
         return out
     (x0, y0, x1, y1), m = found

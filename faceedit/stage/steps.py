@@ -460,7 +460,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
     out = out if hidden is None else hidden.keep(out, nose=False)  # no folds past its outline
-    out = keep_lenses(pixels, out, face.landmarks) if face.eyes_hidden else out  # the lenses as the photo has them
+    out = keep_lenses(pixels, out, face.landmarks, stage.tuning.eyes) if face.eyes_hidden else out  # lenses as they are
     out = relight(stage, face, out)
     out = turn_head(stage, face, out)
     return out, face.result()

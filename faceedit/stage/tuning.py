@@ -264,6 +264,14 @@ class EyesTuning:
     #: ... within ``child_iris_spread`` of this many times the model's radius.
     child_iris_model: float = 1.15
     child_iris_spread: float = 0.3
+    #: Eyes behind sunglasses (:mod:`faceedit.stage.lenses`): a lens is looked for within this
+    #: half box round each eye's middle (eye distances: across, down) ...
+    lens_box: tuple[float, float] = (0.5, 0.42)
+    #: ... its pixels darker than this share of the cheek's median luma (beside the nose's wing) ...
+    lens_dark: float = 0.5
+    #: ... the mask closed by this share of an eye distance and softened by ``lens_soft`` px.
+    lens_close: float = 0.04
+    lens_soft: float = 1.0
     #: Bright spots in the eye narrower than this (eye widths: a catchlight) are taken off
     #: before the iris is searched (beside one the iris's own dark read as the limbus: a
     #: laughing eye's iris was found a third of its width off, in the dark corner).
