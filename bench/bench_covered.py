@@ -1,6 +1,7 @@
 """Covered mouths and eyes: :func:`faceedit.faces.reading.read_face`'s ``mouth_contrast`` and ``eye_surround`` on
 bare faces and on faces with masks and sunglasses drawn on them, against
-:data:`~faceedit.faces.reading.MOUTH_COVERED` and :data:`~faceedit.faces.reading.EYES_COVERED`.
+:data:`~faceedit.faces.reading.MOUTH_COVERED` (with ``mouth_chroma`` under ``MOUTH_CHROMA``) and
+:data:`~faceedit.faces.reading.EYES_COVERED`.
 
     OMP_NUM_THREADS=1 python bench/bench_covered.py --data ../shared/data [--world [--london-hd DIR]] \\
         [--photos DIR ...] [--drawn 12] [--sheet covered.png]
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
 
     from faceedit.api import Editor
     from faceedit.eval.world import read_rgb, world_set
-    from faceedit.faces.reading import EYES_COVERED, MOUTH_COVERED, covered, decline_reason, read_face
+    from faceedit.faces.reading import covered, decline_reason, read_face
 
     ed = Editor.from_pretrained("stage", device="cpu")
     sets: list[tuple[str, list[tuple[str, np.ndarray]]]] = []
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
                     drawn.setdefault(f"lenses {name}", []).append((f"{kind}/{p.name}", draw_lenses(rgb, lm, colour)))
     sets += list(drawn.items())
     for name, photos in sets:
-        mouths, eyes, declined = [], [], 0
+        mouths, chromas, eyes, declined = [], [], [], 0
         for _, rgb in photos:
             for face in ed.detector.detect(rgb):
                 if np.shape(face.landmarks) != (68, 2):
@@ -116,7 +117,8 @@ def main(argv=None) -> int:
                 r = read_face(rgb, face)
                 mouths.append(r.mouth_contrast)
                 eyes.append(r.eye_surround)
-                declined += (r.mouth_contrast < MOUTH_COVERED or r.eye_surround < EYES_COVERED)
+                chromas.append(r.mouth_chroma)
+                declined += decline_reason(r) is not None or r.eyes_hidden
         if a.time and photos:
             faces = [(rgb, f) for _, rgb in photos for f in ed.detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
             for fn in (covered, read_face):
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
                       f"({photos[0][1].shape[1]}x{photos[0][1].shape[0]} px photos)", flush=True)
         if mouths:
             print(f"{name}: {len(mouths)} faces; mouth_contrast {min(mouths):.3f} / {np.median(mouths):.3f} / "
-                  f"{max(mouths):.3f}; eye_surround {min(eyes):.3f} / {np.median(eyes):.3f} / {max(eyes):.3f} "
+                  f"{max(mouths):.3f}; mouth_chroma {min(chromas):.1f} / {np.median(chromas):.1f}; eye_surround {min(eyes):.3f} / {np.median(eyes):.3f} / {max(eyes):.3f} "
                   f"(smallest / median / largest); read covered {declined}", flush=True)
     if a.sheet is not None and drawn:
         from faceedit.flow import edit_faces

@@ -64,8 +64,8 @@ def test_astronaut_reads_frontal_colour_sharp_smiling():
     assert r.mouth_open > 0.08 and r.teeth > 0.2  # her smile shows her teeth
     assert reading.decline_reason(r) is None
     assert set(r.to_json()) == {"eye_px", "yaw", "pitch", "roll", "pose_from", "grey", "sharpness", "mouth_open",
-                                "teeth", "eye_dark", "mouth_contrast", "eye_surround", "eyes_hidden", "iris_face",
-                                "child"}
+                                "teeth", "eye_dark", "mouth_contrast", "mouth_chroma", "eye_surround", "eyes_hidden",
+                                "iris_face", "child"}
     assert r.mouth_contrast > reading.MOUTH_COVERED and r.eye_surround > reading.EYES_COVERED
 
 

@@ -24,8 +24,9 @@ takes it on (:func:`decline_reason`).
   (:data:`TEETH_LIGHT`, :data:`TEETH_SATURATION`); 0 where the lips close.
 - ``eye_dark``: how much darker the lids (between each eye's points and its brow's) are than
   the cheek under the eye, 1 - lid / cheek median grey (eye make-up, deep-set eyes).
-- ``mouth_contrast``: the luma's spread over the lips and the skin round them (:func:`_mouth_contrast`): under
-  :data:`MOUTH_COVERED` the mouth is covered (a mask, a hand).
+- ``mouth_contrast`` and ``mouth_chroma``: the luma's spread over the lips and the skin round them
+  (:func:`_mouth_contrast`) and how far the lips' colour lies from the skin's (:func:`_mouth_chroma`):
+  under :data:`MOUTH_COVERED` and :data:`MOUTH_CHROMA` both, in a colour photo, the mouth is covered (a mask).
 - ``eye_surround`` and ``eyes_hidden``: how light the skin just above and below the eyes is against the cheek
   beside the nose (:func:`_eye_surround`): under :data:`EYES_COVERED` the eyes are hidden (sunglasses, a deep
   shadow) and the stage holds the brows and the eyes where they are, a lens's pixels kept
@@ -89,12 +90,16 @@ CLOSED_GAP = 0.03
 #: babies and toddlers with their eyes open; children past about 6, three of four babies turned
 #: 21-26 degrees and squeezed or shut eyes read under it (0.05-0.12): they are edited as adults are.
 CHILD_IRIS_FACE = 0.124
-#: :func:`_mouth_contrast` under which the mouth is covered (``bench/bench_covered.py``): 616 bare
-#: faces (London's 172 at 512 px, JAFFE's 213, Yale's 163 under its side lights, the world set's 18,
-#: 50 in photos of children and adults from the web) read 0.26 or more, the world set with London
-#: HD's 60 cuts (64-128 px, blurred, JPEG at quality 30) 0.28 or more; masks drawn over 24 London
-#: faces (light blue, white, black and pink, shaded and grained) 0.009-0.13.
-MOUTH_COVERED = 0.2
+#: :func:`_mouth_contrast` and :func:`_mouth_chroma` under which, both, a colour photo's mouth is
+#: covered (``bench/bench_covered.py``). Bare faces: London's 172 at 512 px, JAFFE's 213, Yale's 163
+#: under its side lights, the world set's 18, 50 in photos of children and adults from the web read a
+#: contrast of 0.26 or more, the world set with London HD's 60 cuts (64-128 px, blurred, JPEG at
+#: quality 30) 0.28; a held-out face cut to 40 px between the eyes and blurred (sigma 2.5) 0.18
+#: (London HD 014; sigma 4: 0.10), its lips' colour still 3.2 or more off its skin's (pale lips at
+#: 512 px: 1.0). Masks drawn over 24 London faces (light blue, white, black and pink, shaded and
+#: grained): contrast 0.009-0.13, colour 0.
+MOUTH_COVERED = 0.16
+MOUTH_CHROMA = 2.0
 #: :func:`_eye_surround` under which the eyes are hidden (the stage holds them). The same 616 bare
 #: faces read 0.50 or more (Yale's side-lit faces; colour photos from 0.58, London's cuts too); Yale's one photo of
 #: sunglasses 0.18; lenses drawn over 24 London faces 0.10-0.14 (black), 0.27-0.41 (brown), 0.33-0.50
@@ -122,6 +127,7 @@ class FaceReading:
     teeth: float
     eye_dark: float
     mouth_contrast: float = 1.0
+    mouth_chroma: float = 99.0
     eye_surround: float = 1.0
     eyes_hidden: bool = False
     iris_face: float | None = None
@@ -135,7 +141,8 @@ class FaceReading:
                 "roll": r(self.roll, 1), "pose_from": self.pose_from, "grey": self.grey,
                 "sharpness": r(self.sharpness, 3), "mouth_open": r(self.mouth_open, 3),
                 "teeth": r(self.teeth, 3), "eye_dark": r(self.eye_dark, 3),
-                "mouth_contrast": r(self.mouth_contrast, 3), "eye_surround": r(self.eye_surround, 3),
+                "mouth_contrast": r(self.mouth_contrast, 3), "mouth_chroma": r(self.mouth_chroma, 1),
+                "eye_surround": r(self.eye_surround, 3),
                 "eyes_hidden": self.eyes_hidden,
                 "iris_face": r(self.iris_face, 4), "child": self.child}
 
@@ -305,21 +312,45 @@ def _eye_surround(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
     return max(ratios)
 
 
-def _grey_crop(pixels: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The grey of the face's crop (:data:`READ_MARGIN` round its 68 points) and the points on it."""
+def _no_colour(box: np.ndarray) -> bool:
+    """Whether an RGB uint8 box has no colour (Lab a and b spread under :data:`GREY_CHROMA`)."""
+    if not box.size:
+        return False
+    lab_sd = cv2.meanStdDev(cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB))[1].ravel()
+    return bool(max(lab_sd[1], lab_sd[2]) < GREY_CHROMA)
+
+
+def _mouth_chroma(rgb: np.ndarray, lm: np.ndarray) -> float:
+    """How far the lips' colour (the outer lips' polygon less the inner's) lies from the skin's round them (the
+    outer lips grown 1.15-1.6x about their middle): the distance of their Lab a, b medians (OpenCV's 8-bit Lab).
+    Lips are redder than their skin, blurred and small too (3 or more; pale lips at 512 px from 1); a mask is
+    one cloth. 99.0 where either region holds under 4 pixels."""
+    pts = lm[48:60]
+    mid = pts.mean(0)
+    lips = _poly_mask(rgb.shape, pts) & ~_poly_mask(rgb.shape, lm[60:68])
+    ring = _poly_mask(rgb.shape, mid + 1.6 * (pts - mid)) & ~_poly_mask(rgb.shape, mid + 1.15 * (pts - mid))
+    if lips.sum() < 4 or ring.sum() < 4:
+        return 99.0
+    ab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)[..., 1:].astype(np.float64)
+    return float(np.linalg.norm(np.median(ab[lips], 0) - np.median(ab[ring], 0)))
+
+
+def _face_crop(pixels: np.ndarray, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The face's crop (:data:`READ_MARGIN` round its 68 points) as RGB uint8, and the points on it."""
     pixels = np.asarray(pixels)
-    x0, y0, _, _ = box = _box(lm, pixels.shape, grow=READ_MARGIN)
-    return _grey(_rgb8(pixels[y0:box[3], x0:box[2]])), lm - (x0, y0)
+    x0, y0, x1, y1 = _box(lm, pixels.shape, grow=READ_MARGIN)
+    return _rgb8(pixels[y0:y1, x0:x1]), lm - (x0, y0)
 
 
 def covered(pixels: np.ndarray, face: Face) -> str | None:
     """Why ``face`` is left as it is because its mouth reads covered in ``pixels`` (a mask, a hand:
-    :data:`MOUTH_COVERED`), or None: :func:`read_face`'s reading alone, on the face's crop."""
+    :func:`_covered_why`), or None: :func:`read_face`'s readings alone, on the face's crop."""
     lm = np.asarray(face.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
-    g, lm = _grey_crop(pixels, lm)
-    return _covered_why(_mouth_contrast(g, lm))
+    rgb, lm = _face_crop(pixels, lm)
+    x0, y0, x1, y1 = _box(lm, rgb.shape)
+    return _covered_why(_mouth_contrast(_grey(rgb), lm), _mouth_chroma(rgb, lm), _no_colour(rgb[y0:y1, x0:x1]))
 
 
 def eyes_hidden(pixels: np.ndarray, landmarks: np.ndarray) -> bool:
@@ -328,13 +359,17 @@ def eyes_hidden(pixels: np.ndarray, landmarks: np.ndarray) -> bool:
     lm = np.asarray(landmarks, np.float64)
     if lm.shape != (68, 2):
         return False
-    g, lm = _grey_crop(pixels, lm)
-    return _eye_surround(g, lm, eye_distance(lm)) < EYES_COVERED
+    rgb, lm = _face_crop(pixels, lm)
+    return _eye_surround(_grey(rgb), lm, eye_distance(lm)) < EYES_COVERED
 
 
-def _covered_why(mouth: float) -> str | None:
-    if mouth < MOUTH_COVERED:
-        return f"mouth covered (a mask or a hand: the mouth's contrast {mouth:.2f}, a bare one's {MOUTH_COVERED} up)"
+def _covered_why(contrast: float, chroma: float, grey_photo: bool) -> str | None:
+    """The mouth covered: in a colour photo, one even surface (``contrast`` under :data:`MOUTH_COVERED`) of one
+    colour (``chroma`` under :data:`MOUTH_CHROMA`); a black-and-white photo's is not read (its blurred
+    mouths are as even)."""
+    if not grey_photo and contrast < MOUTH_COVERED and chroma < MOUTH_CHROMA:
+        return (f"mouth covered (a mask or a hand: the mouth's contrast {contrast:.2f} and colour {chroma:.1f}, "
+                f"a bare one's {MOUTH_COVERED} or {MOUTH_CHROMA} up)")
     return None
 
 
@@ -361,11 +396,7 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     lm = lm - (cx0, cy0)
     x0, y0, x1, y1 = _box(lm, rgb.shape)
     box = rgb[y0:y1, x0:x1]
-    if box.size:
-        lab_sd = cv2.meanStdDev(cv2.cvtColor(np.ascontiguousarray(box), cv2.COLOR_RGB2LAB))[1].ravel()
-        grey_photo = bool(max(lab_sd[1], lab_sd[2]) < GREY_CHROMA)
-    else:
-        grey_photo = False
+    grey_photo = _no_colour(box)
     # detail at the face's own scale: the box resampled to SHARP_EYE_PX between the eyes
     g = _grey(box) if box.size else np.zeros((2, 2))
     f = SHARP_EYE_PX / max(eye, 1e-6)
@@ -378,13 +409,14 @@ def read_face(pixels: np.ndarray, face: Face) -> FaceReading:
     return FaceReading(eye_px=eye, yaw=yaw, pitch=pitch_out, roll=roll, pose_from=pose_from, grey=grey_photo,
                        sharpness=sharp, mouth_open=gap, teeth=_teeth(rgb, lm, grey_photo, gap),
                        eye_dark=_eye_dark(grey, lm, eye), mouth_contrast=_mouth_contrast(grey, lm),
-                       eye_surround=surround, eyes_hidden=surround < EYES_COVERED, iris_face=iris_face(face.dense),
+                       mouth_chroma=_mouth_chroma(rgb, lm), eye_surround=surround, eyes_hidden=surround < EYES_COVERED, iris_face=iris_face(face.dense),
                        child=reads_child(face.dense))
 
 
 def decline_reason(reading: FaceReading, *, max_yaw: float = MAX_YAW, min_eye_px: float = MIN_EYE_PX) -> str | None:
     """Why a face is left as it is, or None where the edit takes it on (the same for every model)."""
-    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px) or _covered_why(reading.mouth_contrast)
+    return _why(reading.yaw, reading.eye_px, max_yaw, min_eye_px) \
+        or _covered_why(reading.mouth_contrast, reading.mouth_chroma, reading.grey)
 
 
 def _why(yaw: float, eye_px: float, max_yaw: float, min_eye_px: float) -> str | None:
