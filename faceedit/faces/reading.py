@@ -289,6 +289,19 @@ def _mouth_contrast(g: np.ndarray, lm: np.ndarray) -> float:
     return float((hi - lo) / max(mid, 1.0))
 
 
+#: The 68 points at the nose's wings (the image's left, right): :func:`nose_cheek` squares beside them.
+NOSE_WINGS = (31, 35)
+
+
+def nose_cheek(wing: np.ndarray, side: float, eye: float) -> tuple[slice, slice]:
+    """The (rows, columns) of a square 0.24 eye distances wide whose middle lies 0.35 eye distances out from a
+    nose's wing (``wing``, one of :data:`NOSE_WINGS`' points; ``side`` -1 for the image's left, 1 for its right):
+    cheek that sunglasses and the shadows round the eyes do not reach."""
+    x0, y0 = np.maximum(np.round(wing + [side * 0.35 * eye - 0.12 * eye, -0.12 * eye]).astype(int), 0)
+    x1, y1 = np.round(wing + [side * 0.35 * eye + 0.12 * eye, 0.12 * eye]).astype(int)
+    return slice(int(y0), int(max(y1, y0))), slice(int(x0), int(max(x1, x0)))
+
+
 def _eye_surround(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
     """How light the skin just above and below the eyes is against the cheek beside the nose, in the grey
     ``g``: per eye the lighter of two bands' medians (over its upper lid's points 0.05-0.22 eye distances
@@ -301,11 +314,9 @@ def _eye_surround(g: np.ndarray, lm: np.ndarray, eye: float) -> float:
         return _poly_mask(g.shape, np.vstack([pts + [0.0, d0 * eye], (pts + [0.0, d1 * eye])[::-1]]))
 
     ratios = []
-    for a, side, p in ((36, -1.0, lm[31]), (42, 1.0, lm[35])):
+    for a, side, p in ((36, -1.0, lm[NOSE_WINGS[0]]), (42, 1.0, lm[NOSE_WINGS[1]])):
         bands = [band(lm[[a, a + 1, a + 2, a + 3]], -0.22, -0.05), band(lm[[a, a + 5, a + 4, a + 3]], 0.05, 0.22)]
-        x0, y0 = np.maximum(np.round(p + [side * 0.35 * eye - 0.12 * eye, -0.12 * eye]).astype(int), 0)
-        x1, y1 = np.round(p + [side * 0.35 * eye + 0.12 * eye, 0.12 * eye]).astype(int)
-        cheek = g[y0:max(y1, y0), x0:max(x1, x0)]
+        cheek = g[nose_cheek(p, side, eye)]
         if cheek.size < 4 or not all(m.sum() >= 4 for m in bands):
             return 1.0
         ratios.append(max(float(np.median(g[m])) for m in bands) / max(float(np.median(cheek)), 1.0))

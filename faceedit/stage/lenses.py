@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.reading import NOSE_WINGS, nose_cheek
 from faceedit.pixels import luma, pixel_max
 from faceedit.stage.tuning import EyesTuning
 
@@ -39,10 +40,8 @@ def lens_mask(source: np.ndarray, lm: np.ndarray, tuning: EyesTuning | None = No
         return None
     y = luma(source[y0:y1, x0:x1, :3].astype(np.float32) / pixel_max(source.dtype))
     cheeks = []
-    for side, p in ((-1.0, lm[31]), (1.0, lm[35])):
-        cx, cy = p + [side * 0.35 * eye, 0.0]
-        a0, b0 = max(int(cx - 0.12 * eye), 0), max(int(cy - 0.12 * eye), 0)
-        patch = source[b0:max(int(cy + 0.12 * eye), b0), a0:max(int(cx + 0.12 * eye), a0), :3]
+    for side, k in zip((-1.0, 1.0), NOSE_WINGS):
+        patch = source[nose_cheek(lm[k], side, eye)][..., :3]
         if patch.size:
             cheeks.append(float(np.median(luma(patch.astype(np.float32) / pixel_max(source.dtype)))))
     if not cheeks:
