@@ -262,6 +262,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "teeth_look.TEETH_CB_OVER_SCLERA": ("M", "real smiles' teeth's Cb/Y over their eye whites' at most (measured)"),
     "teeth_look.TEETH_CB_MIN": ("M", "real smiles' teeth's least Cb/Y (measured)"),
     "teeth_look.TEETH_CR_UNDER_SCLERA": ("M", "real smiles' teeth's Cr/Y under their eye whites' (10th percentile)"),
+    "teeth_look.TEETH_CB_OVER_SKIN": ("M", "real smiles' teeth's Cb/Y over the skin round the mouth at most (measured)"),
+    "teeth_look.TEETH_CR_UNDER_SKIN": ("M", "real smiles' teeth's Cr/Y under the skin round the mouth at most (measured)"),
     "teeth_look.TEETH_CR_MAX": ("M", "real smiles' teeth's most Cr/Y (measured)"),
     "teeth_look._CB": ("N", "BT.601 Cb weights (a unit)"),
     "teeth_look._CR": ("N", "BT.601 Cr weights (a unit)"),

@@ -359,6 +359,11 @@ def test_a_narrow_window_of_front_teeth_is_not_the_cut():
     up, lo = interior_cut(wide, lm, 1.0, tuning)
     assert (up[1:-1, 1] < wide[0][1:-1, 1]).all() and (lo[1:-1, 1] > wide[1][1:-1, 1]).all()
     assert interior_cut(None, lm, 0.0, tuning) is None
+    # lips the 68 points read closed show no teeth: what colour finds between them is something light over them
+    # (a white moustache, a pastel's strokes), not the cut
+    shut = lm.copy()
+    shut[[65, 66, 67]] = shut[[63, 62, 61]]
+    assert interior_cut(wide, shut, 0.0, tuning) is None
 
 
 def test_a_found_interior_ending_short_of_a_corner_is_carried_on_to_it():

@@ -117,6 +117,26 @@ def test_warm_to_sclera_takes_blue_teeth_toward_warm_eye_whites():
     assert _cb_over_luma(teeth_look._teeth_colour(far)) >= teeth_look.TEETH_CB_MIN - 2e-3
 
 
+def test_teeth_under_skin_cast_take_an_amber_cast_the_eye_whites_missed():
+    """A varnished painting or a tungsten-lit photo: amber skin round the mouth, the bank's teeth left near white by
+    the eye whites' limited balance read lilac beside it (the Mona Lisa: 0.28 bluer than the skin in Cb over luma;
+    real smiles at most 0.133) or grey-green (less red than the skin by more than real teeth are). Taken toward the
+    skin's colour to those bounds, luma kept; teeth beside ordinary skin untouched."""
+    amber = np.array([0.675, 0.388, 0.118])
+    for teeth in ([0.75, 0.46, 0.41], [0.70, 0.70, 0.68]):  # pinkish, grey
+        fill = _teeth_over_dark(teeth, [0.2, 0.1, 0.08], seed=2)
+        before = teeth_look._teeth_colour(fill)
+        assert _cb_over_luma(before) - _cb_over_luma(amber) > 0.2
+        after = teeth_look._teeth_colour(teeth_look.under_skin_cast(fill, amber))
+        assert _cb_over_luma(after) - _cb_over_luma(amber) <= teeth_look.TEETH_CB_OVER_SKIN + 3e-3
+        assert _cr_over_luma(amber) - _cr_over_luma(after) <= teeth_look.TEETH_CR_UNDER_SKIN + 3e-3
+        assert _cr_over_luma(after) >= _cr_over_luma(before) - 1e-3  # yellower, not green
+        assert abs(float(after @ teeth_look._LUMA) - float(before @ teeth_look._LUMA)) < 3e-3
+    # the bank's white teeth beside a London face's skin: as they were
+    white = _teeth_over_dark([0.83, 0.82, 0.79], [0.2, 0.1, 0.1], seed=3)
+    assert np.array_equal(teeth_look.under_skin_cast(white, np.array([0.66, 0.51, 0.43])), white)
+
+
 def _cr_over_luma(c):
     c = np.asarray(c, np.float64)
     return float(c @ teeth_look._CR) / float(c @ teeth_look._LUMA)

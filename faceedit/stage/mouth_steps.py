@@ -34,7 +34,9 @@ from faceedit.stage.tuning_lips import LipsTuning
 def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: EditTuning,
                  lips: LipsTuning | None = None) -> Curves | None:
     """The mouth interior found from colour (``shown``) as the lips' cut, or None where the Face
-    Mesh's inner-lip loop is the cut instead: dropped where it spans less than
+    Mesh's inner-lip loop is the cut instead: dropped where the 68 points read the lips closed (under
+    ``lips_closed``: no teeth show there; what colour finds is something light over them, a white moustache, a
+    pastel's strokes, which the mouth bank took for the face's own teeth over a black opening), or where it spans less than
     ``narrow_interior`` of the 68 points' inner corners (60, 64) (the front teeth of a small
     open smile, between lips that touch towards the corners: opening, their blunt ends would
     stand as the straight sides of a window in the lips; closing, the teeth beyond its ends
@@ -42,7 +44,7 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     teeth must all go); else an end further than ``interior_corner_gap`` of that distance inside its
     corner is carried on to it (colour finds the teeth, not a corner's dark: the lips between were
     cut nowhere, and a smile stretched the lower lip up between them)."""
-    if shown is None:
+    if shown is None or lip_gap(lm) < tuning.lips_closed:
         return None
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
     if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
