@@ -210,6 +210,26 @@ def test_astronaut(det, astronaut):
     assert len(f.to_json()["landmarks"]) == 68
 
 
+def test_two_detections_of_one_face_are_one_face(det, astronaut, monkeypatch):
+    """Two detections of one face whose boxes overlap too little for the NMS (a tile's and the whole photo's, at
+    different sizes) lead the mesh to the same face: it is one face (it was edited twice: its eyes widened twice)."""
+    pipeline = det._faces
+    found = pipeline.detect_boxes([astronaut])[0]
+    assert len(found) == 1
+    d = found[0]
+    x0, y0, x1, y1 = d.box
+    w = x1 - x0  # a second box 0.8 the size, moved down and right: IoU with the first under the NMS's 0.3
+    other = mc.Detection(0, np.array([x0 + 0.45 * w, y0 + 0.45 * w, x0 + 1.25 * w, y0 + 1.25 * w]),
+                         d.kps + 0.2 * w, 0.5 * d.score)
+    assert mc._iou(np.asarray(d.box), np.asarray([other.box]))[0] < 0.3
+    monkeypatch.setattr(pipeline, "detect_boxes", lambda images: [[d, other]])
+    faces = pipeline([astronaut])[0]
+    assert len(faces) == 1 and faces[0].score == d.score
+    monkeypatch.setattr(mc, "same_face", lambda a, b: False)  # the meshes do coincide: without the check, two
+    twice = pipeline([astronaut])[0]
+    assert len(twice) == 2 and mc.SAME_FACE_IOU < 0.9 and np.abs(twice[0].landmarks - twice[1].landmarks).mean() < 3
+
+
 def _rotate(img, angle, centre=(225.0, 130.0)):
     m = cv2.getRotationMatrix2D(centre, angle, 1.0)
     out = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REFLECT)

@@ -24,7 +24,8 @@ Stages (MediaPipe's face_detection + face_landmark_front graphs):
 4. up to ``refine`` more passes re-crop from the mesh itself (roll from the outer eye corners,
    box of the points) as MediaPipe does when tracking from frame to frame, for the faces whose
    mesh lies off its crop (:func:`roi_moved`: 12 of the 86 London faces, most turned ones);
-   faces whose mesh face-presence probability is below ``min_presence`` are dropped.
+   faces whose mesh face-presence probability is below ``min_presence`` are dropped, and a face
+   whose mesh lies on one kept before it (a better detection's) is that face (:func:`same_face`).
 """
 
 from __future__ import annotations
@@ -219,6 +220,25 @@ def roi_from_mesh(pts: np.ndarray) -> tuple[np.ndarray, float, float]:
     return centre, float((hi - lo).max()) * ROI_SCALE, angle
 
 
+#: Two meshes whose points' boxes overlap by more than this (intersection over union) are one face
+#: (:func:`same_face`), as MediaPipe's own tracking associates a detection with a face it holds by
+#: their rects' overlap (0.5).
+SAME_FACE_IOU = 0.5
+
+
+def same_face(a: np.ndarray, b: np.ndarray, iou: float = SAME_FACE_IOU) -> bool:
+    """Whether meshes ``a`` and ``b`` ((468+, 2|3) photo pixels) are one face: their points' boxes
+    overlap by more than ``iou``. Two detections of one face whose boxes overlap too little for
+    the NMS (a tile's and the whole photo's at different sizes: Renoir's Bal du moulin de la
+    Galette, one woman found twice, IoU 0.27) lead the mesh to the same face, which an edit
+    then widened twice."""
+    lo_a, hi_a = np.min(a[:, :2], 0), np.max(a[:, :2], 0)
+    lo_b, hi_b = np.min(b[:, :2], 0), np.max(b[:, :2], 0)
+    inter = float(np.prod(np.clip(np.minimum(hi_a, hi_b) - np.maximum(lo_a, lo_b), 0.0, None)))
+    union = float(np.prod(hi_a - lo_a) + np.prod(hi_b - lo_b)) - inter
+    return inter > iou * max(union, 1e-9)
+
+
 def roi_moved(a: tuple, b: tuple, centre: float = 0.025, scale: float = 0.05,
               roll: float = np.radians(2.5)) -> bool:
     """Whether ROI ``b`` (centre, side, angle) is off ROI ``a`` by more than ``centre`` of its side,
@@ -344,7 +364,7 @@ class FacesPipeline:
         with timed("landmarks"):
             pts = self._refine_eyes(images, [d.image for d in flat], pts)
             for d, p, pr in zip(flat, pts, presence):
-                if pr < self.min_presence:
+                if pr < self.min_presence or any(same_face(p, f.dense) for f in faces[d.image]):
                     continue
                 faces[d.image].append(Face(box=d.box, landmarks=mesh_to_68(p), score=d.score,
                                            detector="mediapipe", dense=p.astype(np.float32)))
