@@ -16,8 +16,9 @@ the edited photo (the face nearest the input's box).
 (:class:`bench_independent.FerClassifier`; in ``world.jsonl`` its label and its probability per
 label) and prints per source and target how many faces not declined FER reads as the target and
 dlib keeps as the same person.
-``--shareable-only`` leaves the wheels out (no network), ``--only`` keeps the photos whose name contains one of its
-parts; ``--doc-sheet PATH`` composes
+``--shareable-only`` leaves the wheels out (no network), ``--photos DIR`` adds every JPEG and PNG of a folder of
+your own as a third group, ``local`` (painted portraits, children: photos measured where they are, not kept),
+``--only`` keeps the photos whose name contains one of its parts; ``--doc-sheet PATH`` composes
 ``docs/world_stage_x4.jpg`` from a run's 4x sheets (:data:`DOC_ROWS`). ``--lip-line`` instead prints, for the
 astronaut cut to 64, 96 and 128 px and the held-out London smiling faces cut to 96 px, each made
 neutral, the darkness of the mouth's line beside the person's own lips
@@ -46,12 +47,15 @@ DETAIL = 384  # the 4x sheets' cell (px): brows to chin at 4x, shrunk to this wh
 DETAIL_TARGETS = ("neutral", "happy", "surprised")
 LONDON_IDS = ("008", "061", "083")
 LONDON_VARIANTS = ("small64", "small96", "small128", "blur", "jpeg30")
+#: The sheets' and summary's groups of photos (``local``: ``--photos``).
+GROUPS = ("wheels", "shareable", "local")
 
 
-def world_photos(london: Path | None, wheels: bool, only: str | None) -> list:
+def world_photos(london: Path | None, wheels: bool, only: str | None, local: Path | None = None) -> list:
     """The world set (:func:`faceedit.eval.world.world_set`, the wheels' photos where ``wheels``),
     with the held-out London faces' variants (:data:`LONDON_IDS` x :data:`LONDON_VARIANTS`) where
-    ``london`` is given, kept to the names holding one of ``only``'s comma-separated parts."""
+    ``london`` is given and every photo of the folder ``local`` (source ``local``), kept to the names
+    holding one of ``only``'s comma-separated parts."""
     from faceedit.eval import world
 
     photos = world.world_set(wheels=wheels)
@@ -59,6 +63,9 @@ def world_photos(london: Path | None, wheels: bool, only: str | None) -> list:
         photos += [world.WorldImage(n, rgb, "london_hd", world.LONDON_USE)
                    for n, rgb in world.london_variants(london, ids=LONDON_IDS)
                    if n.rsplit("_", 1)[-1] in LONDON_VARIANTS]
+    if local is not None:
+        photos += [world.WorldImage(f.stem, world.read_rgb(f), "local", "a local photo: measured here, not kept")
+                   for f in sorted(local.iterdir()) if f.suffix.lower() in (".jpg", ".jpeg", ".png")]
     if only:
         photos = [p for p in photos if any(part in p.name for part in only.split(","))]
     return photos
@@ -152,7 +159,7 @@ def summary(records: list[tuple[str, dict]], targets: list[str]) -> None:
     """Per source and target, over the faces not declined: how many FER reads as the target
     (where it ran) and how many dlib keeps as the same person (distance under 0.6); the faces
     FER reads otherwise, by name."""
-    for group in ("wheels", "shareable"):
+    for group in GROUPS:
         recs = [r for g, r in records if g == group and not r["declined"]]
         if not recs:
             continue
@@ -201,6 +208,8 @@ def main(argv=None) -> int:
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--only", default=None, help="comma-separated parts of photo names: keep only the photos whose "
                     "name contains one (e.g. group_t1,single_smile,094_smiling)")
+    ap.add_argument("--photos", type=Path, default=None, help="a folder of local photos (JPEG, PNG) read, edited "
+                    "and summed up as one more group, 'local' (photos you have, measured here)")
     ap.add_argument("--lip-line", action="store_true")
     ap.add_argument("--ids", default="008,014,019,022,061,083", help="--lip-line's London ids")
     ap.add_argument("--fer", action="store_true", help="read each face and edit with FER's emotion model too "
@@ -220,7 +229,7 @@ def main(argv=None) -> int:
     from faceedit.models.request import EditRequest
 
     targets = a.targets.split(",")
-    photos = world_photos(a.london, not a.shareable_only, a.only)
+    photos = world_photos(a.london, not a.shareable_only, a.only, a.photos)
     ed = Editor.from_pretrained("stage", device="cpu")
     det = ed.detector
     ident = Identity()
@@ -230,13 +239,14 @@ def main(argv=None) -> int:
 
         fer = FerClassifier()
     a.out.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, list] = {"wheels": [], "shareable": []}
-    labels: dict[str, list] = {"wheels": [], "shareable": []}
-    details: dict[str, list] = {"wheels": [], "shareable": []}
+    rows: dict[str, list] = {g: [] for g in GROUPS}
+    labels: dict[str, list] = {g: [] for g in GROUPS}
+    details: dict[str, list] = {g: [] for g in GROUPS}
     log = (a.out / "world.jsonl").open("w")
     records: list[tuple[str, dict]] = []
     for photo in photos:
-        group = "shareable" if photo.source in ("skimage.data.astronaut", "london_hd") else "wheels"
+        group = "shareable" if photo.source in ("skimage.data.astronaut", "london_hd") else \
+            "local" if photo.source == "local" else "wheels"
         faces = sorted(det.detect(photo.rgb), key=lambda f: -f.area)
         if not faces:
             print(f"{photo.name}: no face found", flush=True)

@@ -364,7 +364,7 @@ class FacesPipeline:
         with timed("landmarks"):
             pts = self._refine_eyes(images, [d.image for d in flat], pts)
             for d, p, pr in zip(flat, pts, presence):
-                if pr < self.min_presence or any(same_face(p, f.dense) for f in faces[d.image]):
+                if pr < self.min_presence or any(f.dense is not None and same_face(p, f.dense) for f in faces[d.image]):
                     continue
                 faces[d.image].append(Face(box=d.box, landmarks=mesh_to_68(p), score=d.score,
                                            detector="mediapipe", dense=p.astype(np.float32)))
