@@ -114,3 +114,51 @@ def test_sampling_the_points_box_gives_the_whole_photos_samples():
     # points past the photo's edge: the whole photo read (its border reflected)
     pts = rng.uniform((-3.0, 10.0), (30.0, 40.0), (5, 7, 2))
     assert np.array_equal(_sample(img.astype(np.float32) / 255.0, pts), _sample(img, pts, 255.0))
+
+
+def test_held_shut_reads_shut_eyes_too_large_to_draw():
+    from faceedit.stage.eye_open import held_shut
+
+    lm = np.zeros((68, 2))
+    lm[36:42], lm[42:48] = _eye(0.5, 0.5, 20, 30), _eye(0.5, 0.5, 80, 30)  # two shut eyes 30 px wide
+    assert held_shut(lm) == (1.0, 1.0)
+    assert held_shut(lm, photo_scale=0.5) == (0.0, 0.0)  # 15 px at the photo's own pixels: drawn open
+    lm[42:48] = _eye(6.0, 6.0, 80, 30)  # an open eye
+    assert held_shut(lm) == (1.0, 0.0)
+    assert held_shut(lm, EyesTuning(shut_hold_px=40.0)) == (0.0, 0.0)
+
+
+def test_a_photos_shut_eyes_made_surprised_stay_shut(monkeypatch):
+    """Eyes the photo shows shut (the astronaut at twice her size, her eyes 35 px wide, closed by the stage's blink)
+    made surprised keep their lids where they were: under them lies what the photo never showed (opened, the
+    drawn eyeball read as a ghost's grey ring, a sleeping newborn's made surprised); the brows and mouth move."""
+    from skimage.data import astronaut
+
+    import faceedit.stage.steps as steps
+    from faceedit.api import Editor
+    from faceedit.flow import edit_faces
+    from faceedit.models.request import EditRequest
+
+    ed = Editor.from_pretrained("stage", device="cpu")
+
+    def largest(rgb):
+        return max(ed.detector.detect(rgb), key=lambda f: f.area)
+
+    def apertures(rgb):
+        lm = np.asarray(largest(rgb).landmarks, np.float64)
+        return [float(np.linalg.norm(e[[1, 2]] - e[[5, 4]], axis=1).mean() / np.linalg.norm(e[3] - e[0]))
+                for e in (lm[36:42], lm[42:48])]
+
+    big = cv2.resize(astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    shut_photo = edit_faces(ed, big, [largest(big)], EditRequest.of("keep", 1.0, controls={"blink": 1.0}))
+    face = largest(shut_photo)
+    assert max(apertures(shut_photo)) < EyesTuning().shut_aperture
+    held = edit_faces(ed, shut_photo, [face], EditRequest.of("surprised", 1.0))
+    assert max(apertures(held)) < EyesTuning().shut_aperture
+    lm = np.asarray(face.landmarks, np.float64)
+    eyes = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    raised = float((lm[[19, 24]] - np.asarray(largest(held).landmarks)[[19, 24]])[:, 1].mean())
+    assert raised > 0.03 * eyes  # the brows go up
+    monkeypatch.setattr(steps, "held_shut", lambda *a, **k: (0.0, 0.0))
+    opened = edit_faces(ed, shut_photo, [face], EditRequest.of("surprised", 1.0))
+    assert min(apertures(opened)) > 1.5 * max(apertures(held))

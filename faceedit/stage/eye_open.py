@@ -19,7 +19,7 @@ finds no iris there to keep. :func:`open_shut_eye` redraws such an eye on a smal
    eye inside the opened lids, the lash band's reach above them and below the lower lid's line.
 
 Only small eyes (:func:`eye_weight`: whole up to ``shut_small_px``'s first width, none from its
-second) change; a large face's shut eye is left as warped. The ``shut_*`` values are fields of
+second) change; a shut eye wider than ``shut_hold_px`` is not opened at all (:func:`held_shut`). The ``shut_*`` values are fields of
 :class:`~faceedit.stage.tuning.EyesTuning`.
 """
 
@@ -40,6 +40,22 @@ def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
     eye = np.asarray(eye, np.float64)
     gap = float(np.linalg.norm(eye[[1, 2]] - eye[[5, 4]], axis=1).mean())
     return gap < tuning.shut_aperture * float(np.linalg.norm(eye[3] - eye[0]))
+
+
+def held_shut(lm: np.ndarray, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> tuple[float, float]:
+    """Per eye of the 68 points ``lm`` (the image's left, then right) 1.0 where the photo shows it shut
+    (:func:`shut`) and wider than ``shut_hold_px`` of the photo's own pixels (``tuning``), else 0.0: a target
+    that opens eyes holds those lids as they are (:func:`faceedit.stage.moves.hold_lids`). What lies under
+    them the photo never showed: redrawn, a larger shut eye's eyeball read as a ghost's pale ring (a
+    sleeping newborn, Yale's sleepy faces made surprised), and the warp alone stretched its lashes."""
+    tuning = tuning if tuning is not None else EyesTuning()
+    lm = np.asarray(lm, np.float64)
+
+    def held(a: int) -> float:
+        wide = float(np.linalg.norm(lm[a + 3] - lm[a])) * photo_scale > tuning.shut_hold_px
+        return 1.0 if wide and shut(lm[a:a + 6], tuning) else 0.0
+
+    return held(36), held(42)
 
 
 def eye_weight(width: float, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> float:
