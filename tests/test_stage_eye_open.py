@@ -123,8 +123,9 @@ def test_held_shut_reads_shut_eyes_too_large_to_draw():
     lm[36:42], lm[42:48] = _eye(0.5, 0.5, 20, 30), _eye(0.5, 0.5, 80, 30)  # two shut eyes 30 px wide
     assert held_shut(lm) == (1.0, 1.0)
     assert held_shut(lm, photo_scale=0.5) == (0.0, 0.0)  # 15 px at the photo's own pixels: drawn open
-    lm[42:48] = _eye(6.0, 6.0, 80, 30)  # an open eye
-    assert held_shut(lm) == (1.0, 0.0)
+    lm[42:48] = _eye(6.0, 6.0, 80, 30)  # one eye open: a squint or a wink, neither held
+    assert held_shut(lm) == (0.0, 0.0)
+    lm[42:48] = _eye(0.5, 0.5, 80, 30)
     assert held_shut(lm, EyesTuning(shut_hold_px=40.0)) == (0.0, 0.0)
 
 

@@ -43,19 +43,17 @@ def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
 
 
 def held_shut(lm: np.ndarray, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> tuple[float, float]:
-    """Per eye of the 68 points ``lm`` (the image's left, then right) 1.0 where the photo shows it shut
-    (:func:`shut`) and wider than ``shut_hold_px`` of the photo's own pixels (``tuning``), else 0.0: a target
-    that opens eyes holds those lids as they are (:func:`faceedit.stage.moves.hold_lids`). What lies under
-    them the photo never showed: redrawn, a larger shut eye's eyeball read as a ghost's pale ring (a
-    sleeping newborn, Yale's sleepy faces made surprised), and the warp alone stretched its lashes."""
+    """(1.0, 1.0) where the photo shows both eyes of the 68 points ``lm`` shut (:func:`shut`: asleep, a blink, a
+    cry's squeezed lids) and wider than ``shut_hold_px`` of the photo's own pixels (``tuning``), else (0.0, 0.0): a
+    target that opens eyes holds those lids as they are (:func:`faceedit.stage.moves.hold_lids`). What lies under
+    them the photo never showed: redrawn, a larger shut eye's eyeball read as a ghost's pale ring (a sleeping
+    newborn, Yale's sleepy faces made surprised), and the warp alone stretched its lashes. Both or neither: one
+    eye read shut beside an open one is a squint or a wink, and holding it alone would leave the face lopsided."""
     tuning = tuning if tuning is not None else EyesTuning()
     lm = np.asarray(lm, np.float64)
-
-    def held(a: int) -> float:
-        wide = float(np.linalg.norm(lm[a + 3] - lm[a])) * photo_scale > tuning.shut_hold_px
-        return 1.0 if wide and shut(lm[a:a + 6], tuning) else 0.0
-
-    return held(36), held(42)
+    held = all(shut(lm[a:a + 6], tuning) and float(np.linalg.norm(lm[a + 3] - lm[a])) * photo_scale
+               > tuning.shut_hold_px for a in (36, 42))
+    return (1.0, 1.0) if held else (0.0, 0.0)
 
 
 def eye_weight(width: float, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> float:

@@ -214,7 +214,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
     face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
-    if face.widens_eyes:  # a shut eye too large to draw open stays shut
+    if face.widens_eyes:  # eyes shut in the photo, too large to draw open, stay shut
         face.goal = hold_lids(face.landmarks, face.goal, held_shut(face.landmarks, stage.tuning.eyes, face.photo_scale))
     if face.eyes_hidden:  # sunglasses, a deep shadow: the brows and the eyes stay (lenses.hold_eyes)
         face.goal, face.widens_eyes, face.lids = hold_eyes(face.goal, face.landmarks), False, (0.0, 0.0)

@@ -377,8 +377,8 @@ class EyesTuning:
     #: An eye whose lids are closer than this share of its width is shut or cast down (open eyes:
     #: 0.25-0.42 on a group photo's faces; a laughing squint 0.12, lids cast down 0.07-0.13).
     shut_aperture: float = 0.15
-    #: A shut eye wider than this (px of the photo's own) stays shut under a target that opens
-    #: eyes (:func:`~faceedit.stage.eye_open.held_shut`): the redraw's eyeball, lit and without
+    #: Eyes both shut and wider than this (px of the photo's own) stay shut under a target that
+    #: opens eyes (:func:`~faceedit.stage.eye_open.held_shut`): the redraw's eyeball, lit and without
     #: an iris's detail, read as a ghost's ring from 20 px (Yale's sleepy faces at 20-23, sleeping
     #: newborns at 20-24); the group photos' shut and downcast eyes it opens are 15-18 px.
     shut_hold_px: float = 19.0
