@@ -232,11 +232,10 @@ def same_face(a: np.ndarray, b: np.ndarray, iou: float = SAME_FACE_IOU) -> bool:
     the NMS (a tile's and the whole photo's at different sizes: Renoir's Bal du moulin de la
     Galette, one woman found twice, IoU 0.27) lead the mesh to the same face, which an edit
     then widened twice."""
-    lo_a, hi_a = np.min(a[:, :2], 0), np.max(a[:, :2], 0)
-    lo_b, hi_b = np.min(b[:, :2], 0), np.max(b[:, :2], 0)
-    inter = float(np.prod(np.clip(np.minimum(hi_a, hi_b) - np.maximum(lo_a, lo_b), 0.0, None)))
-    union = float(np.prod(hi_a - lo_a) + np.prod(hi_b - lo_b)) - inter
-    return inter > iou * max(union, 1e-9)
+    def box(p: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.min(p[:, :2], 0), np.max(p[:, :2], 0)]).astype(np.float64)
+
+    return bool(_iou(box(a), box(b)[None])[0] > iou)
 
 
 def roi_moved(a: tuple, b: tuple, centre: float = 0.025, scale: float = 0.05,
