@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma
-from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
+from faceedit.stage.eye_open import eye_weight, open_shut_eye, opening, shut
 from faceedit.stage.tuning import EyesTuning
 
 SKIN = np.array([0.85, 0.68, 0.55])
@@ -147,8 +147,7 @@ def test_a_photos_shut_eyes_made_surprised_stay_shut(monkeypatch):
 
     def apertures(rgb):
         lm = np.asarray(largest(rgb).landmarks, np.float64)
-        return [float(np.linalg.norm(e[[1, 2]] - e[[5, 4]], axis=1).mean() / np.linalg.norm(e[3] - e[0]))
-                for e in (lm[36:42], lm[42:48])]
+        return [opening(lm[a:a + 6]) for a in (36, 42)]
 
     big = cv2.resize(astronaut(), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     shut_photo = edit_faces(ed, big, [largest(big)], EditRequest.of("keep", 1.0, controls={"blink": 1.0}))

@@ -32,14 +32,19 @@ from faceedit.pixels import luma
 from faceedit.stage.tuning import EyesTuning
 
 
-def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
-    """Whether an eye (its 6 68-point contour points) is shut or cast down: the lids' distance
-    (the middle pairs' mean) under ``shut_aperture`` (``tuning``,
-    :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) of its corners' distance."""
-    tuning = tuning if tuning is not None else EyesTuning()
+def opening(eye: np.ndarray) -> float:
+    """How open an eye is (its 6 68-point contour points): the lids' distance (the middle pairs' mean) over its
+    corners' distance."""
     eye = np.asarray(eye, np.float64)
     gap = float(np.linalg.norm(eye[[1, 2]] - eye[[5, 4]], axis=1).mean())
-    return gap < tuning.shut_aperture * float(np.linalg.norm(eye[3] - eye[0]))
+    return gap / max(float(np.linalg.norm(eye[3] - eye[0])), 1e-9)
+
+
+def shut(eye: np.ndarray, tuning: EyesTuning | None = None) -> bool:
+    """Whether an eye (its 6 68-point contour points) is shut or cast down: its :func:`opening` under
+    ``shut_aperture`` (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`; default its defaults)."""
+    tuning = tuning if tuning is not None else EyesTuning()
+    return opening(eye) < tuning.shut_aperture
 
 
 def held_shut(lm: np.ndarray, tuning: EyesTuning | None = None, photo_scale: float = 1.0) -> tuple[float, float]:

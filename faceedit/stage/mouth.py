@@ -21,6 +21,7 @@ import numpy as np
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.blur_reading import edge_blur
 from faceedit.stage.cut_curves import opening_polygon
+from faceedit.stage.eye_open import opening
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
 from faceedit.stage.seam_colour import lips_ab, toward_lips
 from faceedit.stage.seam_course import straighten_line
@@ -118,17 +119,11 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
 SCLERA_OPEN = 0.15
 
 
-def _opening(lm: np.ndarray, a: int) -> float:
-    """The eye starting at 68-point ``a``: its lids' distance (the mean of the two middle pairs) over its corners'."""
-    return float(np.linalg.norm(lm[[a + 1, a + 2]] - lm[[a + 5, a + 4]], axis=1).mean()
-                 / max(float(np.linalg.norm(lm[a + 3] - lm[a])), 1e-9))
-
-
 def whites_shown(face_lm: np.ndarray) -> bool:
     """Whether both eyes of the 68 landmarks ``face_lm`` are open at least :data:`SCLERA_OPEN`
     of their width (the lids' distance, the mean of the two middle pairs, over the corners')."""
     lm = np.asarray(face_lm, np.float64)
-    return all(_opening(lm, a) >= SCLERA_OPEN for a in (36, 42))
+    return all(opening(lm[a:a + 6]) >= SCLERA_OPEN for a in (36, 42))
 
 
 def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
@@ -142,7 +137,7 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
     skin also carries the person's tone (on the London smiles, one white balance, their r/g and
     b/g vary by 5 % and 3 % between people)."""
     lm = np.asarray(face_lm, np.float64)
-    if not any(_opening(lm, a) >= SCLERA_OPEN for a in (36, 42)):
+    if not any(opening(lm[a:a + 6]) >= SCLERA_OPEN for a in (36, 42)):
         return None
     unit = pixel_max(pixels.dtype)
     picked = []

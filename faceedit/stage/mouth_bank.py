@@ -326,8 +326,8 @@ class MouthBank:
             if rings["seen"] is not None and (not red or rings["sclera"] is None):  # squinted whites are lid: its teeth
                 fill = to_seen_teeth(fill, rings["seen"], tuning)
             else:
-                fill = under_skin_cast(limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"]),
-                                       rings["skin"])
+                fill = limit_chroma(warm_to_sclera(fill, rings["sclera"], red), rings["sclera"])
+                fill = under_skin_cast(fill, rings["skin"])  # sharing the skin's cast where the eyes' balance stops
         if smile and not grey:  # its gaps, corridor and corners in the mouth's warm shade
             fill = warm_darks(fill, rings["lip"], tuning, rings.pop("lip_cover", None))
         a = op[ys, xs][:, None]
