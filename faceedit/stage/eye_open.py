@@ -19,8 +19,8 @@ finds no iris there to keep. :func:`open_shut_eye` redraws such an eye on a smal
    eye inside the opened lids, the lash band's reach above them and below the lower lid's line.
 
 Only small eyes (:func:`eye_weight`: whole up to ``shut_small_px``'s first width, none from its
-second) change; a shut eye wider than ``shut_hold_px`` is not opened at all (:func:`held_shut`). The ``shut_*`` values are fields of
-:class:`~faceedit.stage.tuning.EyesTuning`.
+second) change; eyes both shut and wider than ``shut_hold_px`` are not opened at all (:func:`held_shut`). The
+``shut_*`` values are fields of :class:`~faceedit.stage.tuning.EyesTuning`.
 """
 
 from __future__ import annotations
