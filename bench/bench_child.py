@@ -10,7 +10,10 @@ neutral and smiling photos (512 px), JAFFE and Yale, the world set's photos (``-
 wheels' photos, :func:`faceedit.eval.world.world_set`) and any ``--adults`` folders; the children: any
 ``--children`` folders (the project ships no photo of a child: any folder of them, a face per photo or a group,
 for a group ``--adults`` takes the adults' photos and a face of a group is the children's). Per set: the faces'
-count, median, 99th percentile and largest reading, and how many read as children; per child face its reading.
+count, median, 99th percentile and largest reading, how many read as children (by it alone and by
+:func:`~faceedit.faces.reading.reads_child`, which reads a face with shut or squeezed eyes by its roundness and its
+eye corners' spacing, :func:`~faceedit.faces.reading.child_proportions`), and the largest of those two among its
+frontal faces whose eyes are shut or squeezed; per child face (and any adult read as one) its readings.
 ``--edits``: each child face made happy and surprised, and the share of its inner mouth that reads as teeth
 (:func:`~faceedit.faces.reading.read_face`'s ``teeth``) on the photo and on each edit, the edit's face found again
 by the detector: a child read as one gets none it did not show.
@@ -42,7 +45,16 @@ def main(argv=None) -> int:
 
     from faceedit.api import Editor
     from faceedit.eval.world import read_rgb, world_set
-    from faceedit.faces.reading import CHILD_IRIS_FACE, iris_face, read_face
+    from faceedit.faces.reading import (
+        CHILD_FRONTAL,
+        CHILD_IRIS_FACE,
+        CHILD_SHUT,
+        CHILD_SQUEEZED,
+        child_proportions,
+        iris_face,
+        read_face,
+        reads_child,
+    )
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
@@ -59,17 +71,25 @@ def main(argv=None) -> int:
     sets += [(str(d), False, [(p.name, read_rgb(p)) for p in _photos(d)]) for d in a.adults]
     sets += [(str(d), True, [(p.name, read_rgb(p)) for p in _photos(d)]) for d in a.children]
     for name, children, photos in sets:
-        read = []
+        read, young, shut_round, squeezed_wide = [], [], [], []
         for photo, rgb in photos:
             for k, face in enumerate(sorted(ed.detector.detect(rgb), key=lambda f: -f.area)):
                 v = iris_face(face.dense)
                 if v is None:
                     continue
+                child = reads_child(face.dense)
+                opening, yaw, roundness, wide = child_proportions(face.dense)
                 read.append(v)
-                if not children:
+                young.append(child)
+                if abs(yaw) <= CHILD_FRONTAL and opening < CHILD_SQUEEZED:
+                    squeezed_wide.append(wide)
+                    if opening < CHILD_SHUT:
+                        shut_round.append(roundness)
+                if not children and not child:
                     continue
-                line = f"  {photo}#{k}  {v:.4f}{'  child' if v >= CHILD_IRIS_FACE else ''}"
-                if a.edits and v >= CHILD_IRIS_FACE:
+                line = (f"  {photo}#{k}  {v:.4f}  opening {opening:.3f} yaw {yaw:.0f} round {roundness:.3f} "
+                        f"wide-set {wide:.3f}{'  child' if child else ''}")
+                if a.edits and children and child:
                     line += f"  teeth: photo {read_face(rgb, face).teeth:.3f}"
                     centre = (face.box[:2] + face.box[2:]) / 2
                     for target in ("happy", "surprised"):
@@ -81,9 +101,12 @@ def main(argv=None) -> int:
                 print(line, flush=True)
         v = np.asarray(read)
         if len(v):
+            most = lambda x: f"{max(x):.3f} of {len(x)}" if x else "none"  # noqa: E731
             print(f"{name}: {len(v)} faces, iris_face median {np.median(v):.4f}, 99th percentile "
-                  f"{np.percentile(v, 99):.4f}, largest {v.max():.4f}; read as children (>= {CHILD_IRIS_FACE}): "
-                  f"{int((v >= CHILD_IRIS_FACE).sum())}", flush=True)
+                  f"{np.percentile(v, 99):.4f}, largest {v.max():.4f}; iris_face >= {CHILD_IRIS_FACE}: "
+                  f"{int((v >= CHILD_IRIS_FACE).sum())}; read as children (reads_child): {sum(young)}; frontal faces "
+                  f"with shut eyes, roundness largest {most(shut_round)}; squeezed, wide-set largest "
+                  f"{most(squeezed_wide)}", flush=True)
     return 0
 
 

@@ -228,6 +228,53 @@ def test_a_young_childs_proportions_read_as_a_child_and_an_adults_do_not():
     assert not reading.reads_child(None)
 
 
+def _eyes_closed(dense: np.ndarray, opening: float) -> np.ndarray:
+    """A Face Mesh with each eye's two middle lid points (those :func:`reading.mesh_opening` reads)
+    brought together about their midpoint until the eyes read ``opening``."""
+    p = np.array(dense, np.float64)
+    s = opening / reading.mesh_opening(p)
+    for up, low, _, _ in reading._EYE_LIDS:
+        mid = (p[up] + p[low]) / 2
+        p[up], p[low] = mid + s * (p[up] - mid), mid + s * (p[low] - mid)
+    return p
+
+
+def test_a_face_whose_eyes_give_no_iris_reads_as_a_child_by_its_roundness_or_its_wide_set_eyes():
+    """Shut or squeezed eyes leave no iris to read (a crying or sleeping baby's read as an adult's): then a round
+    face (shut) or wide-set eye corners (squeezed) read as a child's, near frontal; an adult's face does not."""
+    face = _astronaut_face()
+    dense = np.asarray(face.dense, np.float64)
+    opening, yaw, roundness, wide = reading.child_proportions(dense)
+    assert opening > reading.CHILD_SQUEEZED and roundness < 0.95 * reading.CHILD_ROUND
+    assert wide < 0.9 * reading.CHILD_WIDE_SET and not reading.reads_child(dense)
+    shut = _eyes_closed(dense, 0.1)
+    assert reading.child_proportions(shut)[0] == pytest.approx(0.1)
+    assert reading.iris_face(shut) < reading.CHILD_IRIS_FACE and not reading.reads_child(shut)  # an adult asleep
+
+    def widened(p: np.ndarray, idx: tuple[int, ...], s: float) -> np.ndarray:
+        """``p`` with the points ``idx`` moved ``s`` times as far from the face's middle, along the eye line."""
+        q = np.array(p)
+        mid = q[[33, 263]].mean(0)
+        axis = (q[263] - q[33]) / np.linalg.norm(q[263] - q[33])
+        for i in idx:
+            q[i] += (s - 1) * float((q[i] - mid) @ axis) * axis
+        return q
+
+    round_face = widened(shut, reading._SIDES, 1.1 * reading.CHILD_ROUND / roundness)
+    assert reading.child_proportions(round_face)[2] >= reading.CHILD_ROUND
+    assert reading.reads_child(round_face)  # a sleeping baby: shut eyes in a round face
+    assert not reading.reads_child(widened(dense, reading._SIDES, 1.1 * reading.CHILD_ROUND / roundness))  # eyes open
+    assert not reading.reads_child(widened(_eyes_closed(dense, 0.25), reading._SIDES, 1.1 * reading.CHILD_ROUND
+                                           / roundness))  # squeezed, not shut: its roundness is not read
+    inner = (reading._EYE_LIDS[0][3], reading._EYE_LIDS[1][3])
+    crying = _eyes_closed(widened(dense, inner, 1.1 * reading.CHILD_WIDE_SET / wide), 0.25)
+    assert reading.child_proportions(crying)[3] >= reading.CHILD_WIDE_SET
+    assert reading.reads_child(crying)  # a crying baby: squeezed eyes between wide-set corners
+    assert not reading.reads_child(widened(dense, inner, 1.1 * reading.CHILD_WIDE_SET / wide))  # eyes open
+    turned = _turned(replace(face, dense=crying), 25).dense
+    assert abs(reading.child_proportions(turned)[1]) > reading.CHILD_FRONTAL and not reading.reads_child(turned)
+
+
 def test_darkened_lids_read_darker():
     img = astronaut().copy()
     face = _astronaut_face()

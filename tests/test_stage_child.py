@@ -106,6 +106,36 @@ def test_a_child_made_surprised_opens_a_dark_mouth_without_the_banks_teeth(monke
     assert child_teeth < 0.02 and child_light < 0.3 and child_light <= 1.02 * adult_light  # dark, no teeth's tips
 
 
+def test_a_childs_forehead_made_surprised_folds_shallower_than_an_adults(monkeypatch):
+    """Raised brows crease an adult's forehead; a young child's taut skin barely (``FoldsTuning.child_forehead``).
+    The astronaut's fringe is painted over with the skin between her brows (lines are not drawn over hair); the
+    young face made surprised, read as a child and not: the fine relief (luma less its blur) over the forehead."""
+    import faceedit.stage.steps as steps
+
+    rgb, face = _closed_mouth()
+    lm = np.asarray(face.landmarks)
+    eyes = float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))
+    top = float(lm[17:27, 1].min())
+    bare = rgb.copy()
+    between = lm[[21, 22]].mean(0).astype(int)
+    skin = np.median(rgb[between[1] - 6:between[1] + 2, between[0] - 6:between[0] + 6].reshape(-1, 3), 0)
+    y0, y1, x0, x1 = int(top - 1.2 * eyes), int(top - 0.12 * eyes), int(lm[17, 0]), int(lm[26, 0])
+    noise = np.random.default_rng(0).normal(0, 2, (y1 - y0, x1 - x0, 3))
+    bare[y0:y1, x0:x1] = np.clip(skin + noise, 0, 255).astype(np.uint8)
+    young = _young(_largest(bare))
+
+    def relief(img: np.ndarray) -> float:
+        y = luma(img.astype(np.float32) / 255)
+        fine = y - cv2.GaussianBlur(y, (0, 0), 3.0)
+        return float(fine[int(top - 0.9 * eyes):int(top - 0.3 * eyes), int(lm[19, 0]):int(lm[24, 0])].std())
+
+    with monkeypatch.context() as m:
+        m.setattr(steps, "reads_child", lambda dense: False)
+        adult = relief(_edit(bare, young, "surprised"))
+    child = relief(_edit(bare, young, "surprised"))
+    assert adult > 3 * relief(bare) and child < 0.5 * adult, (relief(bare), adult, child)
+
+
 def test_a_video_track_keeps_the_child_reading_of_its_first_edit():
     """The reading moves a little from frame to frame: a track's later frames take its first edit's (``carried``),
     so a face near the threshold does not switch between a child's mouth and an adult's."""

@@ -33,7 +33,8 @@ takes it on (:func:`decline_reason`).
   (:mod:`faceedit.stage.lenses`).
 - ``iris_face`` and ``child``: a young child's face by its proportions (:func:`iris_face`: irises
   large for the face's height), None / False without the irises' points;
-  ``child`` where ``iris_face`` is at least :data:`CHILD_IRIS_FACE`. The stage paints no adult
+  ``child`` where ``iris_face`` is at least :data:`CHILD_IRIS_FACE`, or, eyes shut or squeezed (no iris
+  to read), the face is round or its eye corners wide-set (:func:`reads_child`). The stage paints no adult
   teeth into a child's mouth (:func:`faceedit.stage.steps.plan_move`, ``FaceEdit.child``).
 
 :func:`decline_reason` is the verdict the edit follows for every model: a face turned past
@@ -90,6 +91,18 @@ CLOSED_GAP = 0.03
 #: babies and toddlers with their eyes open; children past about 6, three of four babies turned
 #: 21-26 degrees and squeezed or shut eyes read under it (0.05-0.12): they are edited as adults are.
 CHILD_IRIS_FACE = 0.124
+#: Eyes shut or squeezed (:func:`mesh_opening` under :data:`CHILD_SQUEEZED`) leave the iris model
+#: no iris to read (a crying baby's read 0.095, sleeping twins' 0.094 and 0.095): a face within
+#: :data:`CHILD_FRONTAL` degrees of frontal is then read by two other proportions of the Face
+#: Mesh's 3-D (:func:`child_proportions`, ``bench/bench_child.py``). Under :data:`CHILD_SHUT` (eyes
+#: shut), its width over its height at least :data:`CHILD_ROUND`: a baby's round face (the sleeping
+#: twins 0.98 and 1.00; the adults' frontal faces with shut eyes, Yale's 18, JAFFE's 2, the world
+#: set's 1, at most 0.886). Squeezed, its inner eye corners' distance over its outer ones' at least
+#: :data:`CHILD_WIDE_SET`: a crying baby's short, squeezed eyes between wide-set corners (0.51,
+#: 0.55; the adults' frontal faces with squeezed or shut eyes, JAFFE's 26, Yale's 60, London's 6
+#: smiles, the world set's 7, 3 painted, at most 0.488).
+CHILD_SQUEEZED, CHILD_SHUT, CHILD_FRONTAL = 0.3, 0.2, 15.0
+CHILD_ROUND, CHILD_WIDE_SET = 0.93, 0.5
 #: :func:`_mouth_contrast` and :func:`_mouth_chroma` under which, both, a colour photo's mouth is
 #: covered (``bench/bench_covered.py``). Bare faces: London's 172 at 512 px, JAFFE's 213, Yale's 163
 #: under its side lights, the world set's 18, 50 in photos of children and adults from the web read a
@@ -110,6 +123,11 @@ EYES_COVERED = 0.42
 #: Face Mesh vertices of :func:`iris_face`'s height: the brows' middle, the nose's tip, the lower
 #: inner lip's middle, the chin.
 _BROW, _NOSE_TIP, _LIP_DOWN, _CHIN = 9, 1, 14, 152
+#: Face Mesh vertices of :func:`mesh_opening` (per eye: upper lid, lower lid, outer corner, inner
+#: corner) and of :func:`reads_child`'s width (the face's sides at the cheeks) and height (the
+#: forehead's top to the chin).
+_EYE_LIDS = ((159, 145, 33, 133), (386, 374, 263, 362))
+_SIDES, _TOP = (234, 454), 10
 
 
 @dataclass
@@ -180,11 +198,39 @@ def iris_face(dense: np.ndarray | None) -> float | None:
     return diameter / height if height > 1e-6 else None
 
 
+def mesh_opening(dense: np.ndarray) -> float:
+    """The eyes' opening in a (468+, 3) Face Mesh's 3-D: each eye's lids' distance over its corners',
+    the two eyes' mean (open eyes 0.3-0.5, shut 0.07-0.2)."""
+    p = np.asarray(dense, np.float64)[:, :3]
+    return float(np.mean([np.linalg.norm(p[a] - p[b]) / max(float(np.linalg.norm(p[c] - p[d])), 1e-9)
+                          for a, b, c, d in _EYE_LIDS]))
+
+
+def child_proportions(dense: np.ndarray) -> tuple[float, float, float, float]:
+    """(opening, yaw, roundness, wide-set) of a (468+, 3) Face Mesh, what :func:`reads_child` reads
+    where the eyes give no iris: :func:`mesh_opening`, :func:`mesh_pose`'s yaw (degrees), the face's
+    width at the cheeks over its height (the forehead's top to the chin) and its inner eye corners'
+    distance over its outer ones', all in the mesh's 3-D."""
+    p = np.asarray(dense, np.float64)[:, :3]
+    span = lambda a, b: float(np.linalg.norm(p[a] - p[b]))  # noqa: E731
+    (_, _, out0, in0), (_, _, out1, in1) = _EYE_LIDS
+    return (mesh_opening(p), mesh_pose(p)[0], span(*_SIDES) / max(span(_TOP, _CHIN), 1e-9),
+            span(in0, in1) / max(span(out0, out1), 1e-9))
+
+
 def reads_child(dense: np.ndarray | None) -> bool:
-    """Whether a face's Face Mesh (with its irises) reads as a young child's (:func:`iris_face` at
-    least :data:`CHILD_IRIS_FACE`)."""
+    """Whether a face's Face Mesh (with its irises) reads as a young child's: :func:`iris_face` at
+    least :data:`CHILD_IRIS_FACE`; or, its eyes shut or squeezed and the face near frontal, a round
+    face (shut) or wide-set eye corners (squeezed): :data:`CHILD_SQUEEZED`'s note."""
     ratio = iris_face(dense)
-    return ratio is not None and ratio >= CHILD_IRIS_FACE
+    if ratio is None:
+        return False
+    if ratio >= CHILD_IRIS_FACE:
+        return True
+    opening, yaw, roundness, wide = child_proportions(np.asarray(dense))
+    if opening >= CHILD_SQUEEZED or abs(yaw) > CHILD_FRONTAL:
+        return False
+    return (opening < CHILD_SHUT and roundness >= CHILD_ROUND) or wide >= CHILD_WIDE_SET
 
 
 def landmark_pose(lm: np.ndarray) -> tuple[float, float]:

@@ -111,7 +111,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
     for, ``heads_for``, ``progress`` of the way), times the warp's scale (the glabellar lines as
     uneven as the person's identity says, :func:`~faceedit.stage.creases.face_code`; the forehead's
     lines across it as far as the outer brows rise with the inner, :func:`~faceedit.stage.forehead_creases.forehead_spread`,
-    bowed as far as the inner brows knit, :func:`~faceedit.stage.forehead_creases.forehead_knit`), after the lines the
+    bowed as far as the inner brows knit, :func:`~faceedit.stage.forehead_creases.forehead_knit`; a young child's
+    forehead's ``FoldsTuning.child_forehead`` as deep), after the lines the
     photo shows of the AUs the move lowers are taken away (:func:`~faceedit.stage.folds.smooth_folds`;
     a target's without a frown of its own also the lines of the frown the photo shows,
     :func:`~faceedit.stage.relief.furrow_shown`, the nose's wrinkles with them,
@@ -144,7 +145,8 @@ def paint_move_folds(stats: Statistics, pixels: np.ndarray, face: FaceEdit, head
                                    in_place=in_place or smoothed is not pixels)
     smoothed = relief.flatten_chin(smoothed, r.landmarks, shown * r.scale, tn, in_place=in_place or smoothed is not pixels)
     amounts = folds.fold_amounts(fold_stats, before, after, heads_for, progress, tn)
-    amounts = {k: v * r.scale for k, v in amounts.items()}
+    amounts = {k: v * r.scale * (tn.child_forehead if face.child and k == "forehead" else 1.0)
+               for k, v in amounts.items()}
     drawn = folds.paint_folds(smoothed, r.landmarks, amounts, fold_stats.params, face.keep_out,
                               in_place=in_place or smoothed is not pixels, tuning=tn,
                               code=creases.face_code(cur.identity), spread=forehead_spread(before, after),

@@ -127,6 +127,10 @@ class FoldsTuning:
     #: direction (0..1) is over the third (fully at the fourth above it), smoothed over this
     #: (eye distances), a matte from half of that.
     forehead_hair: tuple[float, float, float, float, float] = (0.8, 0.2, 1.2, 0.5, 0.03)
+    #: A young child's forehead (:func:`faceedit.faces.reading.reads_child`) folds this share as
+    #: deep: a baby's taut skin barely creases under raised brows (an adult's furrows across a
+    #: sleeping newborn's forehead made surprised read as an old man's, by eye at face size).
+    child_forehead: float = 0.3
     #: Taking away the lines a face shows, the kinds whose AUs the landmarks read (the nose's and
     #: the nasolabial furrow lie on the nose's and cheeks' own shading): how far round their
     #: curves ...
