@@ -11,7 +11,14 @@ import pytest
 
 from faceedit.api import Editor
 from faceedit.faces.landmarks import eye_distance
-from faceedit.stage.moves import LOWER_LIDS, LOWER_RELAXED, face_frame, lower_lid_over_iris, relax_lower_lids
+from faceedit.stage.moves import (
+    LOWER_LIDS,
+    LOWER_RELAXED,
+    face_frame,
+    hold_lower_lids,
+    lower_lid_over_iris,
+    relax_lower_lids,
+)
 from faceedit.stage.smile import squint_let_go
 
 
@@ -58,6 +65,63 @@ def test_relaxed_lower_lids_stay(stage):
     irises = _irises(lm, LOWER_RELAXED + 0.005)
     assert np.array_equal(relax_lower_lids(lm, lm, irises, 1.0, reach=0.05), lm)
     assert relax_lower_lids(lm, lm, _irises(lm, -0.05), 0.0, reach=0.05) is lm
+
+
+def test_an_opened_eyes_lower_lid_stays_on_its_iris(stage):
+    """:func:`hold_lower_lids`: a goal that drops the lower lids (and moves the eyes) keeps each lid where
+    the photo has it against its iris, carried by its eye's corners (with or without irises); a smile's lid
+    over its iris comes down ``let_go`` of the way to a relaxed lid's place and no further; a lid the goal
+    raises stays raised."""
+    lm = _mean_face(stage)
+    _, n, ed = face_frame(lm)
+    goal = lm.copy()
+    goal[36:48] += 0.02 * ed * n  # the eyes a little lower
+    for pair in LOWER_LIDS:
+        goal[list(pair)] += 0.04 * ed * n  # the lids 0.04 lower still
+    moved = 0.02 * ed * n  # the irises, carried by the eyes' corners
+
+    assert lower_lid_over_iris(goal, _irises(lm, -0.02) + moved) == pytest.approx([0.02, 0.02], abs=1e-9)
+    held = hold_lower_lids(lm, goal, _irises(lm, -0.02), let_go=0.0, reach=0.04)
+    assert lower_lid_over_iris(held, _irises(lm, -0.02) + moved) == pytest.approx([-0.02, -0.02], abs=1e-9)
+    assert np.array_equal(np.flatnonzero(np.abs(held - goal).max(1) > 1e-9),
+                          sorted(i for pair in LOWER_LIDS for i in pair))
+    assert np.allclose(hold_lower_lids(lm, goal, None), held)  # without irises: held where the photo has it
+    squint = _irises(lm, -0.05)
+    for let_go, at in ((1.0, LOWER_RELAXED), (0.5, (-0.05 + LOWER_RELAXED) / 2), (0.0, -0.05)):
+        out = hold_lower_lids(lm, goal, squint, let_go=let_go, reach=0.04)
+        assert lower_lid_over_iris(out, squint + moved) == pytest.approx([at, at], abs=1e-9), let_go
+    raised = lm.copy()
+    for pair in LOWER_LIDS:
+        raised[list(pair)] -= 0.01 * ed * n
+    assert np.array_equal(hold_lower_lids(lm, raised, _irises(lm, -0.02), 1.0, 0.04), raised)
+    assert lower_lid_over_iris(hold_lower_lids(lm, goal, _irises(lm, -0.005), 1.0, 0.04),
+                               _irises(lm, -0.005) + moved) == pytest.approx([-0.005, -0.005], abs=1e-9)
+
+
+def test_a_neutral_face_made_surprised_keeps_its_lower_lids_on_its_irises(stage, monkeypatch):
+    """plan_move to surprised and fearful: the planned lower lids lie against the irises (carried by the eyes'
+    corners) no lower than a relaxed lid's place (real posed surprises: JAFFE's median 0.003 higher than their
+    neutral photos', Yale's the same); without the hold the stage's surprise dropped them 0.015 eye distances
+    lower, to the iris's bottom and below (on JAFFE's neutral photos 0.034), white all round the iris."""
+    from faceedit.stage import steps
+    from faceedit.stage.records import FaceEdit, StageRequest
+
+    lm = _mean_face(stage)
+    irises = _irises(lm, -0.015)
+
+    def planned(target: str) -> np.ndarray:
+        face = FaceEdit(StageRequest(target, 1.0), lm, irises=irises)
+        steps.plan_move(stage, face)
+        goal = face.goal
+        assert goal is not None
+        shift = [goal[list(c)].mean(0) - lm[list(c)].mean(0) for c in ((36, 39), (42, 45))]
+        return lower_lid_over_iris(goal, irises + np.stack(shift)[:, None, :])
+
+    held = {t: planned(t) for t in ("surprised", "fearful")}
+    monkeypatch.setattr(steps, "hold_lower_lids", lambda lm, goal, *a, **k: goal)
+    assert planned("surprised").min() > LOWER_RELAXED + 0.01  # at or below the iris's bottom
+    for target, over in held.items():
+        assert over.max() <= LOWER_RELAXED + 1e-9, target
 
 
 def test_a_laugh_made_neutral_lets_its_lower_lids_down(stage):

@@ -411,10 +411,16 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
                                  (0, 0), 0.7)
         white_fill = white_fill * (1 + spread * noise / max(float(noise.std()), 1e-6))[..., None]
         a_iris = (disc * open_d)[..., None]
-        # where the source showed its iris the white reaches the mesh's own lower lid contour: the
-        # iris's bottom between it and the raised opening (under the lower lid's rim), stretched by
-        # the lids' travel, drew a dark crescent under the kept iris
-        open_w = np.where(was > 0, np.maximum(open_d, _sample(cover_0, q - sbox)), open_d)
+        # where the source showed its iris and the lower lid came down off it, the white reaches the
+        # mesh's own lower lid contour: the iris's bottom between it and the raised opening (under the
+        # lower lid's rim), stretched by the lid's travel, drew a dark crescent under the kept iris.
+        # Where the lid stays on the iris (moves.hold_lower_lids) that band is the lid's rim: whitened,
+        # a white band under the kept iris, the eye staring
+        axis = (lm[corners[1]] - lm[corners[0]]) / max(float(np.linalg.norm(lm[corners[1]] - lm[corners[0]])), 1e-9)
+        lows = [e[4], e[5]]
+        drop = float(((moved[lows] - lm[lows]).mean(0) - (c_d - c_s)) @ np.array([-axis[1], axis[0]]))
+        down = float(np.clip(drop / max(1.0, tuning.lid_drop_white * width), 0.0, 1.0))
+        open_w = np.where(was > 0, open_d + down * np.maximum(_sample(cover_0, q - sbox) - open_d, 0.0), open_d)
         # the white under the iris, the iris over it: blurred as a ring round a hole, a thin ring
         # (a small eye's) kept half the stretched iris at the kept one's edge (a grey halo)
         a_white = cv2.GaussianBlur((whiten * open_w).astype(np.float32), (0, 0), max(0.5, width / 100))

@@ -521,6 +521,38 @@ def lower_lid_over_iris(lm: np.ndarray, irises: np.ndarray) -> np.ndarray:
     return out
 
 
+def _irises_moved(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray) -> np.ndarray:
+    """``irises`` ((2, 5, 2+) at ``lm``) carried by their eyes' corners' move from ``lm`` to ``goal``."""
+    moved = np.array(irises, np.float64)
+    for corners in EYE_CORNERS:
+        centre = lm[list(corners)].mean(0)
+        j = int(np.argmin(np.linalg.norm(moved[:, 0, :2] - centre, axis=1)))
+        moved[j, :, :2] = moved[j, :, :2] + (goal[list(corners)].mean(0) - centre)
+    return moved
+
+
+def hold_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray | None, let_go: float = 0.0,
+                    reach: float = 0.0) -> np.ndarray:
+    """``goal`` with each eye's lower lid (:data:`LOWER_LIDS`' middle pair, its corners kept) raised
+    where it leaves it lower than the photo (``lm``) has it, carried by its eye's corners: an opened
+    eye's lower lid stays on the iris as a real surprise's does. A smile's lid raised over its iris
+    (``irises``, :func:`lower_lid_over_iris`) may come down ``let_go`` (0..1) of the way to a relaxed
+    lid's place, by at most ``reach`` eye distances, as :func:`relax_lower_lids` lets it. ``goal``
+    itself where none lies so low."""
+    lm = np.asarray(lm, np.float64)
+    out = np.array(goal, np.float64)
+    _, n, ed = face_frame(lm)
+    down = np.zeros(2) if irises is None else \
+        min(max(float(let_go), 0.0), 1.0) * np.clip(LOWER_RELAXED - lower_lid_over_iris(lm, irises), 0.0, reach)
+    for k, (lids, corners) in enumerate(zip(LOWER_LIDS, EYE_CORNERS)):
+        carried = (out[list(corners)] - lm[list(corners)]).mean(0)
+        for i in lids:
+            up = float((out[i] - lm[i] - carried) @ n) / ed - float(down[k])
+            if up > 0:
+                out[i] -= up * ed * n
+    return out
+
+
 def relax_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray, amount: float,
                      reach: float, relaxed: float = LOWER_RELAXED) -> np.ndarray:
     """``goal`` with each eye's lower lid brought down, ``amount`` (0..1) of the way, to
@@ -534,12 +566,7 @@ def relax_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray, amoun
     lm = np.asarray(lm, np.float64)
     out = np.array(goal, np.float64)
     _, n, ed = face_frame(lm)
-    moved = np.array(irises, np.float64)
-    for corners in EYE_CORNERS:
-        centre = lm[list(corners)].mean(0)
-        j = int(np.argmin(np.linalg.norm(moved[:, 0] - centre, axis=1)))
-        moved[j] = moved[j] + (out[list(corners)].mean(0) - centre)
-    over = lower_lid_over_iris(out, moved)
+    over = lower_lid_over_iris(out, _irises_moved(lm, out, irises))
     for k, lids in enumerate(LOWER_LIDS):
         down = min(max(relaxed - float(over[k]), 0.0), reach) * min(float(amount), 1.0)
         out[list(lids)] += down * ed * n

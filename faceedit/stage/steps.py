@@ -48,6 +48,7 @@ from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
+from faceedit.stage.cavity import photo_black
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eye_open import held_shut
@@ -80,6 +81,7 @@ from faceedit.stage.moves import (
     chin_follows_lip,
     control_moves,
     hold_lids,
+    hold_lower_lids,
     keep_mouth,
     lid_closures,
     real_opening,
@@ -166,6 +168,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         lm, irises = turn.frontal(lm), turn.frontal_irises(irises)
     cur, new, sides = plan_sides(stage, turn, lm, irises, s, mediapipe)  # (and mirrored, on a turned face)
     face.current, face.new_state = cur, new
+    opens = widens_eyes(stage, cur, new)
     controls = with_target_controls({k: s.control(k) for k in s.controls or {}}, s.target, s.strength)
     face.lids, face.lids_meet = lid_closures(controls, stage.tuning.lids)
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
@@ -187,6 +190,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     goal = keep_mouth(lm, goal, face.mouth_kept)
     face.goal = control_moves(lm, goal, controls)
     if not keeps:  # a smile's raised lower lids let down with it; the target's own moves on top
+        let_go = 0.0
         if irises is not None:
             let_go = squint_let_go(stage, cur, new, s.target, taken=sides.taken(stage, cur, new))
             face.goal = relax_lower_lids(lm, face.goal, irises, let_go, stage.tuning.eyes.squint_reach)
@@ -196,6 +200,8 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
         # a neutral edit's brows and mouth at rest (a turned face's mouth: its own), a frown released
         face.goal = at_rest(lm, face.goal, s.strength * (like is None), stage.tuning, turn is None, s.target, face.furrowed)
+        if opens:  # opened eyes: the lower lids stay on the irises (a smile's let down), as real surprises' do
+            face.goal = hold_lower_lids(lm, face.goal, irises, let_go, stage.tuning.eyes.squint_reach)
     if turn is not None:
         lm, face.goal = face.landmarks, turn.photo_goal(face.landmarks, lm, face.goal)
     face.goal = hold_lids(lm, face.goal, face.lids)  # a closing eye's lids are drawn (draw_lids)
@@ -213,7 +219,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
         face.goal = close_lips(face.goal, 1.0 - lip_gap(face.landmarks) / lip_gap(face.goal))
     smiles = face.smile_taken > 0 and s.target in stage.expressions and target_smiles(stage, s.target, cur)
     face.cheeks_taken = 0.0 if smiles else face.smile_taken  # a smaller smile keeps its cheeks' relief
-    face.widens_eyes = face.mesh is not None and widens_eyes(stage, cur, new)
+    face.widens_eyes = face.mesh is not None and opens
     if face.widens_eyes:  # eyes shut in the photo, too large to draw open, stay shut
         face.goal = hold_lids(face.landmarks, face.goal, held_shut(face.landmarks, stage.tuning.eyes, face.photo_scale))
     if face.eyes_hidden:  # sunglasses, a deep shadow: the brows and the eyes stay (lenses.hold_eyes)
@@ -445,6 +451,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
+    black = photo_black(pixels, face.landmarks)  # its pupils', before the warp opens the eyes
     # the teeth the photo shows, as it shows them (read where a smile is filled: the warp moves them)
     seen = functools.partial(seen_teeth, pixels, face.landmarks, None if face.mesh is None else functools.partial(
         lower_teeth_line, pixels, face.mesh, stage.tuning.lips), stage.tuning.mouth)
@@ -458,7 +465,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
                           stage.tuning.turned)
-    out = fill_mouth(stage, face, out, whites, seen)
+    out = fill_mouth(stage, face, out, whites, seen, black)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
     out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)

@@ -245,8 +245,17 @@ class EyesTuning:
     #: (:func:`faceedit.stage.smile.squint_let_go`): none where it takes under the first of this
     #: share of a smile, all from the second ...
     squint_smile: tuple[float, float] = (0.3, 0.7)
-    #: ... by at most this much (eye distances).
+    #: ... by at most this much (eye distances). An edit that opens the eyes (surprise, fear) lowers
+    #: them no further (:func:`~faceedit.stage.moves.hold_lower_lids`): real posed surprises keep the
+    #: lid on the iris as their neutral photos do (MediaPipe's points, the lid below the iris's
+    #: bottom: JAFFE's 30 surprised photos median -0.009, their neutral -0.006; Yale's 15 -0.021,
+    #: normal -0.022), where the stage's plan dropped it 0.034 eye distances (JAFFE's neutral photos
+    #: made surprised, ``bench/bench_posed_moves.py``): white all round the iris, a stare.
     squint_reach: float = 0.04
+    #: An opened eye's white reaches down to the mesh's lower lid contour under its kept iris as far
+    #: as the lower lid came down off the iris, wholly from this share of the eye's width
+    #: (:func:`faceedit.stage.eyes.keep_irises`).
+    lid_drop_white: float = 0.05
     #: The mesh's lower lid contour lies on the lid's rim: the opening's lower margin is raised by
     #: this share of the lids' distance.
     lower_lid_raise: float = 0.1
