@@ -212,8 +212,8 @@ class MouthBank:
              *, face_lm: np.ndarray | None = None, exemplar: int | None = None,
              own_teeth: bool = False, teeth_cover: float = 0.0, tuning: MouthTuning | None = None,
              in_place: bool = False, sclera: np.ndarray | None = None, whites_open: bool | None = None,
-             photo_scale: float = 1.0, seen: Callable[[], np.ndarray | None] | None = None,
-             black: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+             photo_scale: float = 1.0, seen: Callable[[], np.ndarray | None] | None = None
+             ) -> tuple[np.ndarray, int]:
         """A new photo with ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) painted with
         a real mouth interior fitted between the destination inner-lip curves ``upper`` and
         ``lower`` ((N,2) photo coordinates, left corner first). ``face_lm``: the face's 68
@@ -228,8 +228,7 @@ class MouthBank:
         :func:`~faceedit.stage.teeth_look.seen_teeth`, read before any warp), called for a smile alone: its
         teeth's brightness cap is at least theirs (:func:`~faceedit.stage.teeth_look.teeth_cap`), and where the
         eyes show no whites (``whites_open`` false: what is read there is mostly lid and skin) they take those
-        teeth's colour (:func:`~faceedit.stage.teeth_look.to_seen_teeth`) rather than the eye whites'; ``black``: the
-        photo's black (:func:`~faceedit.stage.cavity.photo_black`) read before any warp (default: read from ``pixels``).
+        teeth's colour (:func:`~faceedit.stage.teeth_look.to_seen_teeth`) rather than the eye whites'.
         ``own_teeth``: the face's own upper teeth are already shown in the opening (carried with its
         upper lip): paint what lies below them in an open mouth (the cavity, a hint of the lower
         row), not a second row of upper teeth. ``teeth_cover`` (0..1): in a wide-open mouth, that
@@ -295,7 +294,7 @@ class MouthBank:
         # (an open mouth's cavity's)
         rings["blur"] = (photo_blur(rgb[wy0:wy1, wx0:wx1], poly - off)
                          if smile or rings["small"] > 0.0 else 0.0)
-        rings["black"] = None if smile else black if black is not None else photo_black(pixels, face_lm)
+        rings["black"] = None if smile else photo_black(pixels, face_lm)
         if not smile:  # a small face's open mouth at the photo's focus, its cavity and rims lighter
             rings["blur"] = open_blur(rings["blur"], wd, photo_scale)
             tuning = small_open(tuning, wd, cavity=not own_teeth, photo_scale=photo_scale)

@@ -127,7 +127,7 @@ def shows_tongue(stage: Statistics, face: FaceEdit) -> bool:
 
 
 def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np.ndarray | None = None,
-               seen: Callable[[], np.ndarray | None] | None = None, black: np.ndarray | None = None) -> np.ndarray:
+               seen: Callable[[], np.ndarray | None] | None = None) -> np.ndarray:
     """The warped face's mouth: an opening painted from the mouth bank below the face's own teeth carried into it,
     the dark seam where lips that showed teeth close; the
     mouth drawn at the photo's resolution is kept out of the appearance maps (``face.keep_out``). Without a mouth
@@ -135,9 +135,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
     ``whites``: the eye whites' colour read on the photo before the warp (:func:`faceedit.stage.mouth.sclera_colour`;
     the warp's smile narrows the eyes and mixes lid into them), the bank's teeth's white balance and brightness cap;
     ``seen``: what reads the teeth the photo shows there (:func:`faceedit.stage.teeth_look.seen_teeth`), for a smile's
-    teeth's brightness and, where the eyes show no whites, their colour; ``black``: the photo's black read on its pupils
-    before the warp (:func:`faceedit.stage.cavity.photo_black`; the opened eyes' redrawn irises are the stage's), an
-    open mouth's cavity's floor."""
+    teeth's brightness and, where the eyes show no whites, their colour."""
     r = face.warped
     assert r is not None and face.goal is not None
     out, moved = pixels, r.landmarks
@@ -169,7 +167,7 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
                                        exemplar=face.carried_mouth, own_teeth=own, in_place=True,
                                        teeth_cover=teeth_cover(stage, face), tuning=stage.tuning.mouth, sclera=whites,
                                        whites_open=whites_shown(face.landmarks), photo_scale=face.photo_scale,
-                                       seen=seen, black=black)
+                                       seen=seen)
         face.invented = (tuple(int(v) for v in r.roi), np.clip(opening, 0.0, 1.0).astype(np.float32))
         keeps = face.request.target == "keep" and not face.request.aus and face.request.like is None  # lips as they are
         kept = lip_gap(face.goal) / max(lip_gap(face.landmarks), 1e-6)

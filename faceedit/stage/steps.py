@@ -48,7 +48,6 @@ from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
-from faceedit.stage.cavity import photo_black
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eye_open import held_shut
@@ -451,7 +450,6 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     if face is None:
         return pixels, StageEdit(np.asarray(face_in.landmarks, np.float64), 0.0)
     whites = sclera_colour(pixels, face.landmarks)  # the photo's, before the warp narrows the eyes
-    black = photo_black(pixels, face.landmarks)  # its pupils', before the warp opens the eyes
     # the teeth the photo shows, as it shows them (read where a smile is filled: the warp moves them)
     seen = functools.partial(seen_teeth, pixels, face.landmarks, None if face.mesh is None else functools.partial(
         lower_teeth_line, pixels, face.mesh, stage.tuning.lips), stage.tuning.mouth)
@@ -465,7 +463,7 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     moved = face.warped.landmarks if face.warped is not None else face.landmarks
     hidden = hidden_parts(head_frame(face.mesh, face.depth, stage.tuning.turned), face.mesh, moved, out,
                           stage.tuning.turned)
-    out = fill_mouth(stage, face, out, whites, seen, black)
+    out = fill_mouth(stage, face, out, whites, seen)
     out = out if hidden is None else hidden.keep(out, nose=True)  # no mouth fill on its nose, past its outline
     out = carry_lip_grain(face, source, lift_pockets(stage, face, out), stage.tuning.lips, in_place=True)
     out = paint_appearance(stage, face, out)
