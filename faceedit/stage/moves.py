@@ -521,16 +521,6 @@ def lower_lid_over_iris(lm: np.ndarray, irises: np.ndarray) -> np.ndarray:
     return out
 
 
-def _irises_moved(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray) -> np.ndarray:
-    """``irises`` ((2, 5, 2+) at ``lm``) carried by their eyes' corners' move from ``lm`` to ``goal``."""
-    moved = np.array(irises, np.float64)
-    for corners in EYE_CORNERS:
-        centre = lm[list(corners)].mean(0)
-        j = int(np.argmin(np.linalg.norm(moved[:, 0, :2] - centre, axis=1)))
-        moved[j, :, :2] = moved[j, :, :2] + (goal[list(corners)].mean(0) - centre)
-    return moved
-
-
 def hold_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray | None, let_go: float = 0.0,
                     reach: float = 0.0) -> np.ndarray:
     """``goal`` with each eye's lower lid (:data:`LOWER_LIDS`' middle pair, its corners kept) raised
@@ -566,7 +556,12 @@ def relax_lower_lids(lm: np.ndarray, goal: np.ndarray, irises: np.ndarray, amoun
     lm = np.asarray(lm, np.float64)
     out = np.array(goal, np.float64)
     _, n, ed = face_frame(lm)
-    over = lower_lid_over_iris(out, _irises_moved(lm, out, irises))
+    moved = np.array(irises, np.float64)
+    for corners in EYE_CORNERS:
+        centre = lm[list(corners)].mean(0)
+        j = int(np.argmin(np.linalg.norm(moved[:, 0] - centre, axis=1)))
+        moved[j] = moved[j] + (out[list(corners)].mean(0) - centre)
+    over = lower_lid_over_iris(out, moved)
     for k, lids in enumerate(LOWER_LIDS):
         down = min(max(relaxed - float(over[k]), 0.0), reach) * min(float(amount), 1.0)
         out[list(lids)] += down * ed * n
