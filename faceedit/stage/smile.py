@@ -300,22 +300,55 @@ def _mouth_ring(shape: tuple[int, ...], lm: np.ndarray, reach: float, grow: floa
     return cv2.GaussianBlur(m, (0, 0), max(reach, 0.5))
 
 
-def _carried_cheeks(shape: tuple[int, ...], box: tuple[int, int, int, int], src: np.ndarray,
-                    source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
-                    tuning: EditTuning) -> np.ndarray:
-    """(H, W) float32 0..1 over ``box`` (x0, y0, x1, y1) of the moved photo: the cheeks of the
-    face at its source landmarks ``src`` (:func:`_cheek_mask` there, feathered over
-    ``tuning.cheek_feather`` eye distances) where the warp (``source_points``: where in the
-    source each pixel of a box was sampled from) carried them, grown ``tuning.cheek_fold`` eye
-    distances towards the source's mouth and nose (:func:`_cheek_mask`'s ``fold``)."""
+def _carried_cheeks(at: np.ndarray, src: np.ndarray, tuning: EditTuning) -> np.ndarray:
+    """(H, W) float32 0..1 over a box of the moved photo: the cheeks of the face at its source
+    landmarks ``src`` (:func:`_cheek_mask` there, feathered over ``tuning.cheek_feather`` eye
+    distances) where the warp (``at``: where in the source each pixel of the box was sampled
+    from, (H, W, 2)) carried them, grown ``tuning.cheek_fold`` eye distances towards the
+    source's mouth and nose (:func:`_cheek_mask`'s ``fold``)."""
     ed = eye_distance(src)
     margin = 3.0 * tuning.cheek_broad * ed
     sx0, sy0 = (int(np.floor(v - margin)) for v in src.min(0))
     sx1, sy1 = (int(np.ceil(v + margin)) for v in src.max(0))
     own = _cheek_mask((sy1 - sy0, sx1 - sx0), src - (sx0, sy0), tuning.cheek_feather * ed, tuning.cheek_fold)
-    at = source_points(box)
     return cv2.remap(own, at[..., 0] - np.float32(sx0), at[..., 1] - np.float32(sy0),
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
+def _stretched(at: np.ndarray, ed: float, tuning: EditTuning) -> np.ndarray:
+    """(H, W) float32 0..1 over a box of the moved photo whose pixels the warp sampled from
+    ``at`` ((H, W, 2) source px): how far the warp stretched the skin there, along the
+    direction it stretched most (the inverse of the least singular value of the field's
+    Jacobian), from none at the first of ``tuning.cheek_stretch`` to all at its second,
+    smoothed over ``tuning.cheek_stretch_blur`` eye distances (the field is sampled on a grid:
+    its Jacobian steps from cell to cell). A laugh's skin bunched into creases beside its
+    mouth, stretched by a dropped jaw or a narrower mouth, keeps them as lines drawn
+    across a skin that would lie smooth."""
+    lo, hi = tuning.cheek_stretch
+    if hi <= lo or at.shape[0] < 2 or at.shape[1] < 2:
+        return np.zeros(at.shape[:2], np.float32)
+    dx, dy = np.gradient(at, axis=1), np.gradient(at, axis=0)  # d source / d x, d source / d y
+    a, b, c, d = dx[..., 0], dy[..., 0], dx[..., 1], dy[..., 1]
+    least = np.abs(np.hypot(a + d, b - c) - np.hypot(a - d, b + c)) / 2  # J's smaller singular value
+    share = np.clip((1.0 / np.maximum(least, 1e-3) - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    return cv2.GaussianBlur(share, (0, 0), max(tuning.cheek_stretch_blur * ed, 0.5))
+
+
+def _as_light_as_cheeks(crop: np.ndarray, cheeks: np.ndarray, nose_tip: float, ed: float,
+                        tuning: EditTuning) -> np.ndarray:
+    """(H, W) float32 0..1 over ``crop`` ((H, W[, C])): how far its luma, blurred over 0.03 eye
+    distances, is as light as the upper cheeks' (``cheeks``' mask above 0.5 above the row
+    ``nose_tip``: their median), from none at the first of ``tuning.cheek_stretch_skin`` of it to
+    all at the second. A beard or a moustache is darker than the skin it grows on and its
+    strands are not creases; a fold's shade stays above the first."""
+    y = crop if crop.ndim == 2 else crop[..., :3] @ np.asarray(LUMA_WEIGHTS, np.float32)
+    light = cv2.GaussianBlur(np.ascontiguousarray(y, np.float32), (0, 0), max(0.03 * ed, 0.5))
+    upper = (cheeks > 0.5) & (np.arange(crop.shape[0])[:, None] < nose_tip)
+    if not upper.any():
+        return np.zeros(crop.shape[:2], np.float32)
+    lo, hi = tuning.cheek_stretch_skin
+    ref = max(float(np.median(light[upper])), 1e-3)
+    return np.clip((light / ref - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
 
 
 def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning,
@@ -342,7 +375,10 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     mouth's inside among them), and there the relief down to a blur of
     ``tuning.cheek_fold_fine``: a laugh's folds, beside its wide mouth and at the cheeks' mask's
     edge, carried in round a narrower mouth and squeezed finer, where the moved cheeks' mask ends
-    on them. ``pixels`` themselves at ``amount`` 0."""
+    on them; and where the warp stretched the skin (:func:`_stretched`) as light as the upper
+    cheeks (:func:`_as_light_as_cheeks`: not a beard), down to a blur of ``tuning.cheek_stretch_fine``:
+    the creases a laugh bunched beside its mouth, drawn as lines across the skin a dropped jaw or a
+    narrower mouth stretched, its pores kept. ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
         return pixels
@@ -357,21 +393,29 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if around_mouth:
         mask = np.maximum(mask, _mouth_ring(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed,
                                             tuning.cheek_around_mouth))
-    fold = None
+    fold = stretched = None
     if carried is not None:  # off the moved face's lips and nose (an opened mouth's inside) as its cheeks
-        fold = np.clip(_carried_cheeks(crop.shape, (x0, y0, x1, y1), *carried, tuning) - mask, 0.0, 1.0)
-        fold[_lips_and_nose(crop.shape, lm - (x0, y0), ed)] = 0.0
+        at = carried[1]((x0, y0, x1, y1))
+        fold = np.clip(_carried_cheeks(at, carried[0], tuning) - mask, 0.0, 1.0)
+        off = _lips_and_nose(crop.shape, lm - (x0, y0), ed)
+        fold[off] = 0.0
         mask = mask + fold
+        # the skin the warp stretched, where the creases it had bunched would have smoothed out (not a beard's strands)
+        stretched = np.clip(mask * _stretched(at, ed, tuning) - fold, 0.0, 1.0)
+        stretched[off] = 0.0
+        if stretched.max() > 0:
+            stretched *= _as_light_as_cheeks(crop, mask, lm[30, 1] - y0, ed, tuning)
     flattened = share * mask
     if crop.ndim == 3:
         mask = mask[..., None]
     out = pixels if in_place else pixels.copy()
     fine = blurred(crop, tuning.cheek_fine * ed)  # (both bands' edge: blurred once)
     flat = crop - share * mask * (fine - blurred(crop, tuning.cheek_broad * ed))
-    if fold is not None:  # the carried folds, crisper for the warp's squeeze: down to a finer blur
+    if fold is not None and stretched is not None:  # the carried folds, crisper for the squeeze, and stretched skin: finer
         if crop.ndim == 3:
-            fold = fold[..., None]
+            fold, stretched = fold[..., None], stretched[..., None]
         flat = flat - share * fold * (blurred(crop, tuning.cheek_fold_fine * ed) - fine)
+        flat = flat - share * stretched * (blurred(crop, tuning.cheek_stretch_fine * ed) - fine)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own

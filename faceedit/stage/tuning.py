@@ -180,6 +180,18 @@ class EditTuning:
     #: ... and there the relief down to a blur of this many eye distances (the warp squeezes
     #: the folds it carries in finer than ``cheek_fine``).
     cheek_fold_fine: float = 0.005
+    #: Over the skin the warp stretched (:func:`faceedit.stage.smile._stretched`: none where it
+    #: stretched it by under the first of these factors, all from the second, read on the field
+    #: smoothed over ``cheek_stretch_blur`` eye distances) the relief down to a blur of
+    #: ``cheek_stretch_fine`` eye distances: a laugh's creases, drawn across skin a dropped jaw or
+    #: a narrower mouth stretched (the skin's pores, finer, stay).
+    cheek_stretch: tuple[float, float] = (1.1, 1.4)
+    cheek_stretch_blur: float = 0.05
+    cheek_stretch_fine: float = 0.01
+    #: ... on skin as light as the upper cheeks (:func:`faceedit.stage.smile._as_light_as_cheeks`):
+    #: none under the first of these shares of their luma (a beard's, a moustache's), all from
+    #: the second.
+    cheek_stretch_skin: tuple[float, float] = (0.6, 0.85)
     #: A smile taken away on a face whose ``cheek_fine`` eye distances are under this many px (a
     #: small face: the flattening takes the skin's grain too): the grain it took, finer than a
     #: blur of this many px, is drawn again (:mod:`faceedit.stage.cheek_grain`) ...
