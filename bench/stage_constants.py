@@ -110,6 +110,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "lids.GRAIN_SEED": ("N", "a seed"),
     "lids.LM_CONTOURS": ("G", "68-point indices"),
     "lids.LM_BROWS": ("G", "68-point indices"),
+    "beard._LUMA": ("N", "luma weights (a unit)"),
     "cavity._LUMA": ("N", "luma weights (a unit)"),
     "corners._LUMA": ("N", "luma weights (a unit)"),
     "corner_flecks._LUMA": ("N", "luma weights (a unit)"),

@@ -11,10 +11,14 @@ is the edit's step that decides whether and how much.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.beard import beard_hair
 from faceedit.stage.corner_flecks import lift_corner_flecks
 from faceedit.stage.corner_teeth import lift_corner_teeth
 from faceedit.stage.records import FaceEdit, Statistics
@@ -34,13 +38,16 @@ def pocket_amount(taken: float, tuning: LipsTuning | None = None) -> float:
 
 
 def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
-                        tuning: LipsTuning | None = None, *, in_place: bool = False) -> np.ndarray:
+                        tuning: LipsTuning | None = None, *, in_place: bool = False,
+                        hair: Callable[[tuple[int, int, int, int]], np.ndarray | None] | None = None) -> np.ndarray:
     """``pixels`` (H, W[, C]) with the dark pockets round the outer lip corners of the moved
     68 landmarks ``moved`` painted over by the skin around them (OpenCV's Telea inpainting,
     feathered, fading out towards ``pocket_reach`` off the corner), ``amount`` (0..1) of it:
     pixels within the reach darker than ``pocket_dark`` of the skin's luma around the
     corner, outside the outer lips (landmarks 48-59); ``tuning``: :class:`faceedit.stage.tuning_lips.LipsTuning`
-    (default its defaults).
+    (default its defaults). ``hair``: a box (x0, y0, x1, y1) -> how far each of its pixels is a
+    beard's hair (0..1; :func:`faceedit.stage.beard.beard_hair`), or None: hair stays as it is (a
+    moustache's ends beside the corners are not a laugh's pockets).
     Returns ``pixels`` themselves where nothing is dark (or ``amount`` is 0), else a new array
     (written over with ``in_place``)."""
     tn = tuning if tuning is not None else LipsTuning()
@@ -69,14 +76,21 @@ def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
             continue
         skin = float(np.median(grey[ring]))
         near = (d < reach) & (lips == 0)  # the lips themselves, their line to the corner included, stay
-        mask = (near & (grey < tn.pocket_dark * skin)).astype(np.uint8) * 255
+        strands = None if hair is None else hair((x0, y0, x1, y1))
+        dark = near & (grey < tn.pocket_dark * skin)
+        if strands is not None:
+            dark &= strands < 0.5
+        mask = dark.astype(np.uint8) * 255
         if not mask.any():
             continue
         mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
         planes = [crop] if crop.ndim == 2 else [crop[..., c] for c in range(crop.shape[2])]
         fill = np.stack([cv2.inpaint(np.ascontiguousarray(p), mask, 3, cv2.INPAINT_TELEA) for p in planes], -1)
         weight = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(reach / 6, 0.7))
-        weight = np.clip(weight * np.clip(1.5 - d / reach, 0.0, 1.0) * amount, 0.0, 1.0)[..., None]
+        weight = np.clip(weight * np.clip(1.5 - d / reach, 0.0, 1.0) * amount, 0.0, 1.0)
+        if strands is not None:
+            weight *= 1.0 - strands
+        weight = weight[..., None]
         mixed = crop.reshape(*grey.shape, -1) * (1 - weight) + fill * weight
         out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, top).astype(out.dtype).reshape(crop.shape)
     return out
@@ -102,4 +116,6 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
         pixels = lift_corner_teeth(pixels, face.warped.landmarks, stage.tuning.lips, in_place=True)
     if pockets <= 0 or (not closed and face.request.target == "neutral"):
         return pixels
-    return lift_corner_pockets(pixels, face.warped.landmarks, pockets, stage.tuning.lips, in_place=True)
+    moved = face.warped.landmarks
+    return lift_corner_pockets(pixels, moved, pockets, stage.tuning.lips, in_place=True,
+                               hair=functools.partial(beard_hair, pixels, moved, tuning=stage.tuning.edit))

@@ -26,6 +26,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage import ellipse_morph
+from faceedit.stage.beard import beard_hair
 from faceedit.stage.cheek_grain import keep_grain
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
@@ -386,7 +387,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     on them; and where the warp stretched the skin (:func:`_stretched`) as light as the upper
     cheeks (:func:`_as_light_as_cheeks`: not a beard), down to a blur of ``tuning.cheek_stretch_fine``:
     the creases a laugh bunched beside its mouth, drawn as lines across the skin a dropped jaw or a
-    narrower mouth stretched, its pores kept. ``pixels`` themselves at ``amount`` 0."""
+    narrower mouth stretched, its pores kept. On a bearded face its hair (a moustache, the beard
+    beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels, flattened
+    it is a bare patch of skin colour. ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
         return pixels
@@ -429,6 +432,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
+    hair = beard_hair(pixels, lm, box, tuning)
+    if hair is not None:  # a beard's hair is not a fold: the moved pixels there
+        flat = flat + (hair if crop.ndim == 2 else hair[..., None]) * (crop - flat)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out
 

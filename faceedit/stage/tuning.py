@@ -192,6 +192,17 @@ class EditTuning:
     #: none under the first of these shares of their luma (a beard's, a moustache's), all from
     #: the second.
     cheek_stretch_skin: tuple[float, float] = (0.6, 0.85)
+    #: A beard (:func:`faceedit.stage.smile._beard`): none where the chin's luma (its median
+    #: between the lower lip and the chin) is over the second of these shares of the upper
+    #: cheeks', all under the first; on a bearded face the flattened cheeks keep the moved pixels
+    #: where they are hair: as dark as its chin (their luma blurred over ``beard_blur`` eye
+    #: distances; none from half-way to the cheeks') and stranded (their fine relief's RMS over
+    #: the skin's on the upper cheeks: none under the first of ``beard_strands``, all from the
+    #: second). A moustache and the beard beside the mouth stay hair; a laugh's shade and folds
+    #: are flattened as on a shaven face.
+    beard_chin: tuple[float, float] = (0.82, 0.88)
+    beard_blur: float = 0.05
+    beard_strands: tuple[float, float] = (1.5, 2.5)
     #: A smile taken away on a face whose ``cheek_fine`` eye distances are under this many px (a
     #: small face: the flattening takes the skin's grain too): the grain it took, finer than a
     #: blur of this many px, is drawn again (:mod:`faceedit.stage.cheek_grain`) ...

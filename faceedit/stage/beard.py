@@ -1,0 +1,91 @@
+"""Where a face grows a beard's hair, for the steps that take a laugh's shade away.
+
+A laugh made neutral or surprised leaves its shade and folds beside the mouth; the steps that take
+them away (:func:`faceedit.stage.smile.flatten_cheeks`, :func:`faceedit.stage.corners.lift_pockets`)
+read them as what is darker than the skin around. A moustache and the beard beside the mouth are
+darker too, and flattened or painted over they become bare patches of skin colour with a blurred
+outline. :func:`beard_hair` tells the two apart: a face is bearded when its chin is darker than its
+upper cheeks, and on a bearded face hair is what is both dark and stranded (its fine relief
+stronger than the skin's); a laugh's shade is dark and smooth, a crease as light as skin.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from faceedit.faces.landmarks import eye_distance
+from faceedit.pixels import LUMA_WEIGHTS
+from faceedit.stage.tuning import EditTuning
+
+_LUMA = np.asarray(LUMA_WEIGHTS, np.float32)
+
+
+def _boxes(lm: np.ndarray, ed: float) -> tuple[list[tuple[int, int, int, int]], tuple[int, int, int, int]]:
+    """The upper cheeks' boxes (below each eye, from 0.15 eye distances under its lower lid to the
+    nose's tip, between the eye's corners) and the chin's (from a quarter to 0.8 of the way from
+    the lower lip to the chin, between landmarks 7 and 9), (x0, y0, x1, y1) in the landmarks'
+    frame, unclipped."""
+    cheeks = []
+    for a, b in ((36, 39), (42, 45)):
+        low = float(lm[a:b + 1, 1].max()) + 0.15 * ed
+        cheeks.append((int(round(lm[a, 0])), int(round(low)), int(round(lm[b, 0])), int(round(lm[30, 1]))))
+    lip, chin = lm[57], lm[8]
+    top, bottom = (int(round(lip[1] + f * (chin[1] - lip[1]))) for f in (0.25, 0.8))
+    return cheeks, (int(round(lm[7, 0])), top, int(round(lm[9, 0])), bottom)
+
+
+def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
+               tuning: EditTuning) -> np.ndarray | None:
+    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` (x0, y0, x1, y1) of ``pixels`` ((H, W[, C])):
+    how far each pixel is a beard's hair on the face at ``lm`` (68 landmarks in the photo's
+    frame), or None on a face without a beard. How bearded the face is: its chin's median luma
+    against its upper cheeks' (``tuning.beard_chin``: none over the second share, all under the
+    first). Each pixel is hair as far as it is dark (its luma blurred over ``tuning.beard_blur``
+    eye distances: all as dark as the chin, none from half-way to the cheeks) and stranded (the
+    RMS of its relief finer than a blur of 0.01 eye distances, over 0.03, over its luma, against
+    the upper cheeks' median: none under the first of ``tuning.beard_strands``, all from the
+    second; about 1 on skin)."""
+    lm = np.asarray(lm, np.float64)
+    ed = eye_distance(lm)
+    h, w = pixels.shape[:2]
+    cheeks, chin = _boxes(lm, ed)
+    # one region holding the box, the cheeks and the chin, margined for the blurs
+    pad = int(np.ceil(0.15 * ed))
+    xs = [box[0], box[2]] + [c[0] for c in cheeks] + [c[2] for c in cheeks] + [chin[0], chin[2]]
+    ys = [box[1], box[3]] + [c[1] for c in cheeks] + [c[3] for c in cheeks] + [chin[1], chin[3]]
+    rx0, ry0 = max(min(xs) - pad, 0), max(min(ys) - pad, 0)
+    rx1, ry1 = min(max(xs) + pad, w), min(max(ys) + pad, h)
+    if rx1 <= rx0 or ry1 <= ry0:
+        return None
+    region = pixels[ry0:ry1, rx0:rx1].astype(np.float32)
+    y = np.ascontiguousarray(region if region.ndim == 2 else region[..., :3] @ _LUMA, np.float32)
+
+    def inside(a: np.ndarray, b: tuple[int, int, int, int]) -> np.ndarray:
+        return a[max(b[1] - ry0, 0):max(b[3] - ry0, 0), max(b[0] - rx0, 0):max(b[2] - rx0, 0)].ravel()
+
+    upper = np.concatenate([inside(y, c) for c in cheeks])
+    below = inside(y, chin)
+    if below.size == 0 or upper.size == 0:
+        return None
+    ref = max(float(np.median(upper)), 1e-3)
+    shade = float(np.median(below)) / ref
+    lo, hi = tuning.beard_chin
+    bearded = float(np.clip((hi - shade) / max(hi - lo, 1e-6), 0.0, 1.0))
+    if bearded <= 0:
+        return None
+    light = cv2.GaussianBlur(y, (0, 0), max(tuning.beard_blur * ed, 0.5))
+    half = 0.5 * (1.0 + shade)
+    dark = np.clip((half - light / ref) / max(half - shade, 1e-3), 0.0, 1.0)
+    fine = y - cv2.GaussianBlur(y, (0, 0), max(0.01 * ed, 0.7))
+    rms = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), max(0.03 * ed, 0.5))) / np.maximum(light, 1e-3 * ref)
+    skin = max(float(np.median(np.concatenate([inside(rms, c) for c in cheeks]))), 1e-6)
+    lo, hi = tuning.beard_strands
+    strands = np.clip((rms / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    hair = bearded * dark * strands
+    out = np.zeros((box[3] - box[1], box[2] - box[0]), np.float32)
+    bx0, by0 = max(box[0], rx0), max(box[1], ry0)
+    bx1, by1 = min(box[2], rx1), min(box[3], ry1)
+    if bx1 > bx0 and by1 > by0:
+        out[by0 - box[1]:by1 - box[1], bx0 - box[0]:bx1 - box[0]] = hair[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0]
+    return out

@@ -1,0 +1,126 @@
+"""A beard's hair is not a laugh's shade: on a bearded face the steps that take a laugh away
+(:func:`faceedit.stage.smile.flatten_cheeks`, :func:`faceedit.stage.corners.lift_corner_pockets`)
+keep the moustache and the beard beside the mouth (:func:`faceedit.stage.beard.beard_hair`) and
+take the laugh's smooth shade as on a shaven face."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from faceedit.api import Editor
+from faceedit.faces.landmarks import eye_distance
+from faceedit.stage.beard import beard_hair
+from faceedit.stage.corners import lift_corner_pockets
+from faceedit.stage.smile import flatten_cheeks
+from faceedit.stage.tuning import EditTuning
+
+
+@pytest.fixture(scope="module")
+def mean_face() -> np.ndarray:
+    stage = Editor.from_pretrained("stage", device="cpu").stage
+    return stage._a("mean_shape").astype(np.float64) * 3.0 + 60.0
+
+
+def _bearded(lm: np.ndarray, beard: bool, end: bool = False) -> np.ndarray:
+    """Skin with pores; with ``beard``, a moustache (with ``end``, hanging down beside the left
+    corner) and a chin's beard: hair at 0.55 of the skin's
+    luma in vertical strands (+-35 levels, a pixel wide); beside the image's right mouth corner, on
+    the skin, a laugh's smooth shade (30 levels deep, 0.06 eye distances across)."""
+    ed = eye_distance(lm)
+    h, w = int(lm[:, 1].max() + 80), int(lm[:, 0].max() + 80)
+    rng = np.random.default_rng(2)
+    img = np.full((h, w, 3), (200.0, 150.0, 130.0)) + rng.choice([-6.0, 6.0], size=(h, w, 1))
+    if beard:  # a moustache over the upper lip and a beard on the chin
+        strands = rng.choice([-35.0, 35.0], size=(1, w, 1)).repeat(h, 0) * (rng.random((h, 1, 1)) > 0.2)
+        hair = np.zeros((h, w), bool)
+        hair[int(lm[33, 1] + 0.03 * ed):int(lm[51, 1]), int(lm[48, 0]):int(lm[54, 0])] = True
+        hair[int(lm[57, 1]):, int(lm[5, 0]):int(lm[11, 0])] = True
+        if end:  # the moustache's end, hanging down beside the image's left corner
+            hair[int(lm[33, 1] + 0.03 * ed):int(lm[48, 1] + 0.1 * ed), int(lm[48, 0] - 0.2 * ed):int(lm[48, 0])] = True
+        img[hair] = 0.55 * img[hair] + strands[hair]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    cx, cy = lm[54] + (0.15 * ed, 0.0)
+    img -= 30.0 * np.exp(-0.5 * ((xx - cx) ** 2 + (yy - cy) ** 2) / (0.06 * ed) ** 2)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_a_beards_hair_is_not_flattened_a_laughs_shade_on_it_is(mean_face):
+    """On a bearded face (its chin darker than its upper cheeks) the hair of the moustache keeps its
+    tone and strands where the flattening takes a laugh away (:func:`faceedit.stage.smile._beard`);
+    a shaven verdict lightens it into skin. A laugh's smooth shade beside the corner is
+    flattened on both; a face without a beard is flattened as before (the bytes)."""
+    lm = mean_face
+    ed = eye_distance(lm)
+    tn = EditTuning(cheek_wing_close=0.0, rest_fold_reach=0.0)
+    shaven = replace(tn, beard_chin=(0.0, 0.0))
+    img = _bearded(lm, True)
+    kept = flatten_cheeks(img, lm, 1.0, tn, around_mouth=True)
+    lost = flatten_cheeks(img, lm, 1.0, shaven, around_mouth=True)
+    # the moustache: between the nose's base and the upper lip
+    y0, y1 = int(lm[33, 1] + 0.06 * ed), int(lm[51, 1] - 0.03 * ed)
+    x0, x1 = int(lm[48, 0]), int(lm[54, 0])
+
+    def tone(im):
+        return float(im[y0:y1, x0:x1].astype(np.float64).mean())
+
+    def strands(im):
+        return float(np.abs(np.diff(im[y0:y1, x0:x1].astype(np.float64).mean(2), axis=1)).mean())
+
+    assert tone(lost) > tone(img) + 8  # the shaven verdict lightens the hair (the premise)
+    assert abs(tone(kept) - tone(img)) < 0.4 * (tone(lost) - tone(img))
+    assert strands(kept) > 0.9 * strands(img)
+    # the laugh's shade beside the corner: flattened on the bearded face as on the shaven verdict
+    cx, cy = np.round(lm[54] + (0.15 * ed, 0.0)).astype(int)
+    r = int(0.03 * ed)
+
+    def shade(im):
+        return float(im[cy - r:cy + r, cx - r:cx + r].astype(np.float64).mean())
+
+    assert shade(kept) - shade(img) > 0.8 * (shade(lost) - shade(img)) > 5
+    # no beard: the same bytes as a shaven verdict
+    bare = _bearded(lm, False)
+    assert np.array_equal(flatten_cheeks(bare, lm, 1.0, tn, around_mouth=True),
+                          flatten_cheeks(bare, lm, 1.0, shaven, around_mouth=True))
+
+
+
+def test_beard_hair_reads_the_moustache_not_the_shade(mean_face):
+    lm = mean_face
+    ed = eye_distance(lm)
+    img = _bearded(lm, True)
+    box = (0, 0, img.shape[1], img.shape[0])
+    hair = beard_hair(img, lm, box, EditTuning())
+    assert hair is not None and hair.shape == img.shape[:2]
+    y0, y1 = int(lm[33, 1] + 0.06 * ed), int(lm[51, 1] - 0.03 * ed)
+    assert np.median(hair[y0:y1, int(lm[48, 0]):int(lm[54, 0])]) > 0.6
+    cx, cy = np.round(lm[54] + (0.15 * ed, 0.0)).astype(int)
+    r = int(0.03 * ed)
+    assert hair[cy - r:cy + r, cx - r:cx + r].max() < 0.1  # the smooth shade
+    assert hair[int(lm[40, 1] + 0.2 * ed):int(lm[30, 1]), int(lm[36, 0]):int(lm[39, 0])].max() < 0.1  # the cheeks
+    # a box beyond the photo reads zeros there, the same values inside
+    wide = beard_hair(img, lm, (-10, -10, img.shape[1] + 10, img.shape[0] + 10), EditTuning())
+    assert np.array_equal(wide[10:-10, 10:-10], hair) and not wide[:10].any()
+    assert beard_hair(_bearded(lm, False), lm, box, EditTuning()) is None
+
+
+def test_corner_pockets_keep_a_beards_hair(mean_face):
+    """The moustache's end beside a corner stays; a shaven verdict paints it as a laugh's pocket."""
+    lm = mean_face
+    ed = eye_distance(lm)
+    img = _bearded(lm, True, end=True)
+    x, y = np.round(lm[48] - (0.1 * ed, 0.0)).astype(int)
+    r = int(0.02 * ed)
+    tn = EditTuning()
+
+    def hair(tuning):
+        return lambda box: beard_hair(img, lm, box, tuning)
+
+    kept = lift_corner_pockets(img, lm, 1.0, hair=hair(tn))
+    lost = lift_corner_pockets(img, lm, 1.0, hair=hair(replace(tn, beard_chin=(0.0, 0.0))))
+    patch = (slice(y - r, y + r), slice(x - r, x + r))
+    assert np.abs(lost[patch].astype(float) - img[patch]).mean() > 10  # painted (the premise)
+    assert np.abs(kept[patch].astype(float) - img[patch]).mean() < 0.2 * np.abs(lost[patch].astype(float) - img[patch]).mean()
+    assert np.array_equal(lost, lift_corner_pockets(img, lm, 1.0))
