@@ -51,3 +51,25 @@ def test_a_large_mouth_s_seam_is_as_red_as_its_lips_not_grey():
         out = paint_seam(img, line, line, 250.0, 1.0, tn, lips=lips)[198:203, 260:341]
         c = float(np.median(_chroma(out)))
         assert lo * lip_c <= c <= hi * lip_c, (tn.seam_chroma, c, lip_c)
+
+
+def test_a_seam_darker_than_half_the_lips_lightness_is_less_red():
+    """Given the lips' L*, a seam pixel as light as half of it or lighter goes to the lips' whole
+    chroma; a darker one (a laugh's dark carried into the line, 0.3 of the lips' L*) toward less in
+    proportion, a dark red-brown, not the crimson stroke the lips' whole chroma gives it at its
+    lightness."""
+    ab = np.array([30.0, 18.0])
+    lips_l = 60.0
+    for level, lo, hi in ((110.0, 0.9, 1.1), (40.0, 0.45, 0.75)):  # L* about 46 and 17
+        grey = np.full((1, 1, 3), level, np.float32)
+        l_star = float(cv2.cvtColor(grey / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 0])
+        want = min(1.0, l_star / (0.5 * lips_l))
+        out = toward_lips(grey, np.ones((1, 1), np.float32), ab, 1.0, 255.0, lightness=lips_l)
+        c = float(np.hypot(*cv2.cvtColor(out / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 1:]))
+        assert lo <= c / float(np.hypot(*ab)) <= hi, (level, c, want)
+        assert abs(c / float(np.hypot(*ab)) - want) < 0.12, (level, c, want)
+    dark = np.full((1, 1, 3), 40.0, np.float32)
+    vivid = toward_lips(dark, np.ones((1, 1), np.float32), ab, 1.0, 255.0)
+    kept = toward_lips(dark, np.ones((1, 1), np.float32), ab, 1.0, 255.0, lightness=lips_l)
+    chroma = [float(np.hypot(*cv2.cvtColor(x / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 1:])) for x in (vivid, kept)]
+    assert chroma[0] > 0.9 * float(np.hypot(*ab)) > 1.3 * chroma[1]  # without it: the whole chroma, crimson

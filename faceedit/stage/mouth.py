@@ -23,7 +23,7 @@ from faceedit.stage.blur_reading import edge_blur
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.eye_open import opening
 from faceedit.stage.lips import LEVEL_WIDTH, box_around, join_corners
-from faceedit.stage.seam_colour import lips_ab, toward_lips
+from faceedit.stage.seam_colour import lips_ab, lips_lab, toward_lips
 from faceedit.stage.seam_course import straighten_line
 from faceedit.stage.seam_line import clear_remnants, crisp_profile, lips_texture, offsets
 from faceedit.stage.seam_meet import meet_line
@@ -320,7 +320,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         return pixels
     crop = pixels[y0:y1, x0:x1].astype(np.float32)
     grey = crop if crop.ndim == 2 else crop @ _LUMA
-    ab = lips_ab(pixels, lips, pixel_max(pixels.dtype)) if lips is not None else None
+    lab = lips_lab(pixels, lips, pixel_max(pixels.dtype)) if lips is not None else None
+    ab = None if lab is None else lab[1:]
     # distance of every pixel to the line (a wide seam: to the line drawn at 1/16 px), and
     # where along it (corner taper)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
@@ -392,7 +393,8 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         # over the seam's full width (a carried grey band beside a crisp core made lip-red too)
         share = np.maximum(dip, (wide_profile * along * amount * depth).astype(np.float32)) * (1.0 - small)
         out = out.copy() if out is crop else out
-        out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype))
+        out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype),
+                                   lightness=None if lab is None else float(lab[0]), saturation=tuning.seam_saturation)
     if own is not None and own.ab is not None and small > 0 and tuning.seam_chroma > 0 and seam.seam_small_depth > 0:
         # a small mouth's seam toward the chroma of the photo's own lips in shade, read before the
         # warp (after it, teeth and lip carried together read greyer; their colour darkened is

@@ -22,6 +22,12 @@ def lips_ab(pixels: np.ndarray, lips: np.ndarray, unit: float) -> np.ndarray | N
     """The median CIE a*, b* (float L*a*b*: a*, b* about 0) of the pixels inside the polygon
     ``lips`` (the 68 points' outer lip, 48-59) of RGB ``pixels`` (levels up to ``unit``); None
     where it holds fewer than eight pixels or ``pixels`` has no colour."""
+    lab = lips_lab(pixels, lips, unit)
+    return None if lab is None else lab[1:]
+
+
+def lips_lab(pixels: np.ndarray, lips: np.ndarray, unit: float) -> np.ndarray | None:
+    """The median CIE L*, a*, b* of the pixels inside ``lips`` (as :func:`lips_ab`)."""
     if pixels.ndim != 3 or pixels.shape[2] < 3:
         return None
     pts = np.asarray(lips, np.float64)
@@ -34,19 +40,25 @@ def lips_ab(pixels: np.ndarray, lips: np.ndarray, unit: float) -> np.ndarray | N
         return None
     rgb = np.ascontiguousarray(pixels[y0:y1, x0:x1, :3], np.float32) / unit
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    return np.median(lab[inside > 0][:, 1:], 0).astype(np.float64)
+    return np.median(lab[inside > 0], 0).astype(np.float64)
 
 
-def toward_lips(rgb: np.ndarray, share: np.ndarray, ab: np.ndarray, chroma: float, unit: float) -> np.ndarray:
+def toward_lips(rgb: np.ndarray, share: np.ndarray, ab: np.ndarray, chroma: float, unit: float,
+                lightness: float | None = None, saturation: float = 0.5) -> np.ndarray:
     """``rgb`` (h, w, 3 float, levels up to ``unit``) with each pixel's a*, b* ``share`` (h, w,
     0..1) of the way to the lips' ``ab`` times ``chroma``, its luma kept (the seam's darkness
-    stays as drawn); a pixel of no share as it was."""
+    stays as drawn); a pixel of no share as it was. Given ``lightness`` (the lips' L*), a pixel
+    darker than ``saturation`` of it goes toward less of that chroma, in proportion to its L* (a
+    shadow's colour falls with its light: the lips' chroma at a dark pixel's lightness is a vivid
+    crimson stroke, not lips meeting in shade)."""
     s = np.clip(np.asarray(share, np.float32), 0.0, 1.0)
     if float(s.max()) <= 0.0:
         return rgb
     unit_rgb = np.clip(np.asarray(rgb, np.float32) / unit, 0.0, 1.0)
     lab = cv2.cvtColor(np.ascontiguousarray(unit_rgb), cv2.COLOR_RGB2LAB)
     goal = (np.asarray(ab, np.float32) * np.float32(chroma))[None, None]
+    if lightness is not None and lightness > 0:
+        goal = goal * np.clip(lab[..., :1] / (np.float32(saturation * lightness)), 0.0, 1.0)
     lab[..., 1:] += s[..., None] * (goal - lab[..., 1:])
     back = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     # the pixel's own luma kept

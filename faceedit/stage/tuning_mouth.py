@@ -509,6 +509,9 @@ class MouthTuning:
     #: (:func:`~faceedit.stage.seam_colour.toward_lips`): real closed lips meet in a shadow as red
     #: as the lips, where their colour darkened alike in all channels reads grey.
     seam_chroma: float = 1.2
+    #: ... down to this share of the lips' L*, darker pixels toward less in proportion to their L*
+    #: (a laugh's dark kept in the line was a crimson stroke: docs/stage-tuning.md).
+    seam_saturation: float = 0.5
     #: ... and a small mouth's toward the chroma of the photo's own lips' darker pixels (not times
     #: ``seam_chroma``), read before the warp: the median a*, b* of those at or under this
     #: percentile of the lips' luma (:func:`~faceedit.stage.small_seam.own_lips_dark`; 100: all of
