@@ -59,3 +59,37 @@ def test_pockets_painted_only_for_a_smile_taken_away():
     assert pocket_amount(0.52) == 0.0
     assert pocket_amount(1.0) == 1.0
     assert 0.0 < pocket_amount(0.8) < 1.0
+
+
+def test_a_mouth_the_warp_closes_whole_has_its_pockets_painted_whatever_the_goals_gap():
+    """A laugh made neutral whose lips the move closes whole (``closing`` 1: the warp meets them)
+    has its corner pockets painted even where the goal's points keep a gap over ``lips_closed``
+    (web img9: 0.033, its corners two dark blots); a move that closes them part way does not."""
+    from types import SimpleNamespace
+
+    from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
+    from faceedit.stage import records
+    from faceedit.stage.corners import lift_pockets
+    from faceedit.stage.state import lip_gap
+
+    st = Editor.from_pretrained("stage", device="cpu").stage
+    img, lm = _face()
+    cv2.circle(img, (67, 137), 4, (40, 30, 30), -1)  # a dark wedge just off the left corner
+    goal = lm.copy()
+    gap = st.tuning.edit.lips_closed + 0.005  # eye distances (80 px): the inner lips 3.2 px apart
+    goal[[61, 62, 63]] = goal[[61, 62, 63]] * 0 + (100, 140 - 40 * gap)
+    goal[[65, 66, 67]] = goal[[65, 66, 67]] * 0 + (100, 140 + 40 * gap)
+    goal[36:42], goal[42:48] = (60, 60), (140, 60)
+    assert lip_gap(goal) > st.tuning.edit.lips_closed
+
+    def lifted(closing: float) -> np.ndarray:
+        face = records.FaceEdit(st.request(EditRequest.of("neutral", 1.0)), lm, goal=goal, closing=closing,
+                                smile_taken=1.0)
+        face.warped = SimpleNamespace(landmarks=goal)
+        return lift_pockets(st, face, img.copy())
+
+    luma = np.float32([0.299, 0.587, 0.114])
+    skin = float(img[120, 30] @ luma)
+    assert float(lifted(1.0)[137, 67] @ luma) > 0.8 * skin
+    assert np.array_equal(lifted(0.5), img)

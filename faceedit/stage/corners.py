@@ -105,7 +105,8 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
     neutral, the tooth light at its corners (:func:`faceedit.stage.corner_teeth.lift_corner_teeth`)."""
     if face.warped is None or face.goal is None:
         return pixels
-    closed = lip_gap(face.goal) < stage.tuning.edit.lips_closed
+    # (the warp closes lips the move closes whole, whatever gap the goal's points keep)
+    closed = face.closing >= 1.0 or lip_gap(face.goal) < stage.tuning.edit.lips_closed
     pockets = pocket_amount(face.smile_taken, stage.tuning.lips)
     if face.request.target == "neutral" and closed and face.closing > 0:
         if pockets > 0:
