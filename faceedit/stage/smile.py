@@ -388,8 +388,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     cheeks (:func:`_as_light_as_cheeks`: not a beard), down to a blur of ``tuning.cheek_stretch_fine``:
     the creases a laugh bunched beside its mouth, drawn as lines across the skin a dropped jaw or a
     narrower mouth stretched, its pores kept. On a bearded face its hair (a moustache, the beard
-    beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels, flattened
-    it is a bare patch of skin colour. ``pixels`` themselves at ``amount`` 0."""
+    beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels (flattened,
+    it is a bare patch of skin colour). ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
         return pixels

@@ -192,9 +192,9 @@ class EditTuning:
     #: none under the first of these shares of their luma (a beard's, a moustache's), all from
     #: the second.
     cheek_stretch_skin: tuple[float, float] = (0.6, 0.85)
-    #: A beard (:func:`faceedit.stage.smile._beard`): none where the chin's luma (its median
+    #: A beard (:func:`faceedit.stage.beard.beard_hair`): none where the chin's luma (its median
     #: between the lower lip and the chin) is over the second of these shares of the upper
-    #: cheeks', all under the first; on a bearded face the flattened cheeks keep the moved pixels
+    #: cheeks', all under the first; on a bearded face the flattened cheeks and the corner pockets keep the moved pixels
     #: where they are hair: as dark as its chin (their luma blurred over ``beard_blur`` eye
     #: distances; none from half-way to the cheeks') and stranded (their fine relief's RMS over
     #: the skin's on the upper cheeks: none under the first of ``beard_strands``, all from the
