@@ -124,3 +124,23 @@ def test_corner_pockets_keep_a_beards_hair(mean_face):
     assert np.abs(lost[patch].astype(float) - img[patch]).mean() > 10  # painted (the premise)
     assert np.abs(kept[patch].astype(float) - img[patch]).mean() < 0.2 * np.abs(lost[patch].astype(float) - img[patch]).mean()
     assert np.array_equal(lost, lift_corner_pockets(img, lm, 1.0))
+
+
+def test_the_flattening_keeps_no_hair_at_the_mouths_corners(mean_face):
+    """Within ``beard_corner``'s first share of an eye distance of a corner the flattening takes
+    what is dark as on a shaven face (a laugh's corner creases are dark and, on a small face, as
+    fine as strands); beyond its second the hair stays."""
+    lm = mean_face
+    ed = eye_distance(lm)
+    tn = EditTuning(cheek_wing_close=0.0, rest_fold_reach=0.0)
+    img = _bearded(lm, True, end=True)
+    kept = flatten_cheeks(img, lm, 1.0, tn, around_mouth=True).astype(float)
+    lost = flatten_cheeks(img, lm, 1.0, replace(tn, beard_chin=(0.0, 0.0)), around_mouth=True).astype(float)
+    r = max(int(0.02 * ed), 2)
+    at = np.round(lm[48] - (0.06 * ed, 0.0)).astype(int)  # the hanging end beside the corner
+    far = np.round(lm[48] - (0.17 * ed, 0.22 * ed)).astype(int)  # its top, 0.28 from the corner
+    near_ = (slice(at[1] - r, at[1] + r), slice(at[0] - r, at[0] + r))
+    far_ = (slice(far[1] - r, far[1] + r), slice(far[0] - r, far[0] + r))
+    assert abs(lost[near_].mean() - img[near_].mean()) > 5  # the flattening reaches it (the premise)
+    assert abs(kept[near_].mean() - lost[near_].mean()) < 1.0
+    assert abs(kept[far_].mean() - img[far_].mean()) < 0.5 * abs(lost[far_].mean() - img[far_].mean())  # (0.41)

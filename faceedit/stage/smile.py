@@ -433,7 +433,12 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
     hair = beard_hair(pixels, lm, box, tuning)
-    if hair is not None:  # a beard's hair is not a fold: the moved pixels there
+    if hair is not None:  # a beard's hair is not a fold: the moved pixels there, but for the mouth's
+        # corners (a laugh's creases there are dark and, on a small face, as fine as strands)
+        lo, hi = tuning.beard_corner
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        near = np.minimum(np.hypot(xx - lm[48, 0], yy - lm[48, 1]), np.hypot(xx - lm[54, 0], yy - lm[54, 1])) / ed
+        hair = hair * np.clip((near - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
         flat = flat + (hair if crop.ndim == 2 else hair[..., None]) * (crop - flat)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return out

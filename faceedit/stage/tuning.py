@@ -203,6 +203,10 @@ class EditTuning:
     beard_chin: tuple[float, float] = (0.82, 0.88)
     beard_blur: float = 0.05
     beard_strands: tuple[float, float] = (1.5, 2.5)
+    #: ... but the flattened cheeks not within the first of these eye distances of the mouth's
+    #: outer corners, all from the second: a laugh's creases at its corners are dark and, on a
+    #: small face, as fine as a beard's strands (Yale's laughs made neutral kept them).
+    beard_corner: tuple[float, float] = (0.1, 0.25)
     #: A smile taken away on a face whose ``cheek_fine`` eye distances are under this many px (a
     #: small face: the flattening takes the skin's grain too): the grain it took, finer than a
     #: blur of this many px, is drawn again (:mod:`faceedit.stage.cheek_grain`) ...
