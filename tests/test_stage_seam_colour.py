@@ -64,12 +64,12 @@ def test_a_seam_darker_than_half_the_lips_lightness_is_less_red():
         grey = np.full((1, 1, 3), level, np.float32)
         l_star = float(cv2.cvtColor(grey / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 0])
         want = min(1.0, l_star / (0.5 * lips_l))
-        out = toward_lips(grey, np.ones((1, 1), np.float32), ab, 1.0, 255.0, lightness=lips_l)
+        out = toward_lips(grey, np.ones((1, 1), np.float32), ab, 1.0, 255.0, shade_from=0.5 * lips_l)
         c = float(np.hypot(*cv2.cvtColor(out / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 1:]))
         assert lo <= c / float(np.hypot(*ab)) <= hi, (level, c, want)
         assert abs(c / float(np.hypot(*ab)) - want) < 0.12, (level, c, want)
     dark = np.full((1, 1, 3), 40.0, np.float32)
     vivid = toward_lips(dark, np.ones((1, 1), np.float32), ab, 1.0, 255.0)
-    kept = toward_lips(dark, np.ones((1, 1), np.float32), ab, 1.0, 255.0, lightness=lips_l)
+    kept = toward_lips(dark, np.ones((1, 1), np.float32), ab, 1.0, 255.0, shade_from=0.5 * lips_l)
     chroma = [float(np.hypot(*cv2.cvtColor(x / 255.0, cv2.COLOR_RGB2LAB)[0, 0, 1:])) for x in (vivid, kept)]
     assert chroma[0] > 0.9 * float(np.hypot(*ab)) > 1.3 * chroma[1]  # without it: the whole chroma, crimson

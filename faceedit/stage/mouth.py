@@ -394,7 +394,7 @@ def paint_seam(pixels: np.ndarray, upper: np.ndarray, lower: np.ndarray, eye_dis
         share = np.maximum(dip, (wide_profile * along * amount * depth).astype(np.float32)) * (1.0 - small)
         out = out.copy() if out is crop else out
         out[..., :3] = toward_lips(out[..., :3], share, ab, tuning.seam_chroma, pixel_max(pixels.dtype),
-                                   lightness=None if lab is None else float(lab[0]), saturation=tuning.seam_saturation)
+                                   shade_from=None if lab is None else tuning.seam_saturation * float(lab[0]))
     if own is not None and own.ab is not None and small > 0 and tuning.seam_chroma > 0 and seam.seam_small_depth > 0:
         # a small mouth's seam toward the chroma of the photo's own lips in shade, read before the
         # warp (after it, teeth and lip carried together read greyer; their colour darkened is

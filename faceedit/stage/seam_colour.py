@@ -44,21 +44,21 @@ def lips_lab(pixels: np.ndarray, lips: np.ndarray, unit: float) -> np.ndarray | 
 
 
 def toward_lips(rgb: np.ndarray, share: np.ndarray, ab: np.ndarray, chroma: float, unit: float,
-                lightness: float | None = None, saturation: float = 0.5) -> np.ndarray:
+                shade_from: float | None = None) -> np.ndarray:
     """``rgb`` (h, w, 3 float, levels up to ``unit``) with each pixel's a*, b* ``share`` (h, w,
     0..1) of the way to the lips' ``ab`` times ``chroma``, its luma kept (the seam's darkness
-    stays as drawn); a pixel of no share as it was. Given ``lightness`` (the lips' L*), a pixel
-    darker than ``saturation`` of it goes toward less of that chroma, in proportion to its L* (a
-    shadow's colour falls with its light: the lips' chroma at a dark pixel's lightness is a vivid
-    crimson stroke, not lips meeting in shade)."""
+    stays as drawn); a pixel of no share as it was. Given ``shade_from`` (an L*), a pixel darker
+    than it goes toward less of that chroma, in proportion to its L* (a shadow's colour falls
+    with its light: the lips' chroma at a dark pixel's lightness is a vivid crimson stroke, not
+    lips meeting in shade)."""
     s = np.clip(np.asarray(share, np.float32), 0.0, 1.0)
     if float(s.max()) <= 0.0:
         return rgb
     unit_rgb = np.clip(np.asarray(rgb, np.float32) / unit, 0.0, 1.0)
     lab = cv2.cvtColor(np.ascontiguousarray(unit_rgb), cv2.COLOR_RGB2LAB)
     goal = (np.asarray(ab, np.float32) * np.float32(chroma))[None, None]
-    if lightness is not None and lightness > 0:
-        goal = goal * np.clip(lab[..., :1] / (np.float32(saturation * lightness)), 0.0, 1.0)
+    if shade_from is not None and shade_from > 0:
+        goal = goal * np.clip(lab[..., :1] / np.float32(shade_from), 0.0, 1.0)
     lab[..., 1:] += s[..., None] * (goal - lab[..., 1:])
     back = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0.0, 1.0)
     # the pixel's own luma kept
