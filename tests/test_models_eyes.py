@@ -53,8 +53,13 @@ def _column(img: np.ndarray, lm: np.ndarray, k: int) -> np.ndarray:
 
 
 def _iris_height(img: np.ndarray, lm: np.ndarray, k: int) -> int:
-    """Rows of the eye's middle column holding iris-dark pixels."""
-    return int((_column(img, lm, k) < 130).sum())
+    """Rows of the eye's middle column holding the iris: dark and bluer than red (the white under
+    the upper lid's shadow is as dark, and grey)."""
+    pts = lm[list(LM_EYES[k])]
+    cx = int(round((pts[1, 0] + pts[2, 0] + pts[4, 0] + pts[5, 0]) / 4))
+    y0, y1 = int(pts[:, 1].min() - 60), int(pts[:, 1].max() + 60)
+    col = img[y0:y1, cx].astype(np.float32)
+    return int(((col.mean(1) < 130) & (col[:, 2] - col[:, 0] > 0.2 * col.mean(1))).sum())
 
 
 def test_find_iris_finds_the_drawn_iris():

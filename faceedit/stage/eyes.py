@@ -52,7 +52,8 @@ from faceedit.stage.blur_reading import FILL_BLUR, edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
-from faceedit.stage.iris_rings import _sample, dark_limbus, iris_around, radial_profile
+from faceedit.stage.eye_shadow import lid_seen, lid_shade, read_iris, shade_under, top_edge
+from faceedit.stage.iris_rings import _sample
 from faceedit.stage.lid_move import move_lid_margin, shut_in
 from faceedit.stage.lit_white import lift_white
 from faceedit.stage.records import Statistics
@@ -334,37 +335,20 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         blur, reach = iris_edge(luma(src), c_s - sbox, r, tuning)
         disc = soft_disc(np.linalg.norm(rel, axis=-1), r, blur)
         was = np.clip(r * reach + 0.5 - np.linalg.norm(q - c_s, axis=-1), 0.0, 1.0)
-        # where the source shows it: the same offset; elsewhere (its top often lies under the
-        # lid) the iris's own colour at that distance from its centre (the median over what the
-        # source shows of it: no structure copied twice)
         sy, sx = np.nonzero(core > 0.5)
         d_s = np.linalg.norm(np.stack([sx, sy], 1) + sbox - c_s, axis=1)
-        profile = radial_profile(src[sy, sx], d_s, r)
-        if profile is None:  # too few of the iris's rings seen: its margin moved, the eyeball redrawn
+        read = read_iris(src, core, (bx0, by0, bx1, by1), poly, c_s, r, rel, blur, tuning)
+        if read is None:  # too few of the iris's rings seen: its margin moved, the eyeball redrawn
             out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False), tuning,
                                photo_scale, in_place)
             continue
-        profile = dark_limbus(profile, tuning.limbus_from)
-        direct = c_s + rel
-        w_d = np.clip((_sample(core, direct - sbox) - 0.3) / 0.6, 0, 1)[..., None]
-        rho = np.clip(np.linalg.norm(rel, axis=-1) / r, 0, 1) * (len(profile) - 1)
-        i0 = np.floor(rho).astype(int)
-        i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
-        ring_col = profile[i0] * (1 - f) + profile[i1] * f
-        around, seen_at = iris_around(src, core, c_s - sbox, rel, r, tuning.iris_around_sure)
-        # within a pixel and the edge's blur of the rim the ring read round the iris holds the white beyond it
-        # (a small iris's edge is a pixel wide): no lighter there than the dark limbus's ring (a 4-px iris's
-        # rim drew 40-50 levels lighter than the photo's, a pale ring inside the white)
-        by_rim = np.linalg.norm(rel, axis=-1) > r - 1.0 - blur
-        lighter = np.maximum(luma(around), 1e-6)
-        around = np.where(by_rim[..., None], around * np.minimum(1.0, luma(ring_col) / lighter)[..., None], around)
-        ring_col = around * seen_at[..., None] + ring_col * (1 - seen_at[..., None])
-        iris_col = _sample(src, direct - sbox) * w_d + ring_col * (1 - w_d)
+        profile, iris_col = read
         cur = out[my0:my1, mx0:mx1, :3].astype(np.float32) / unit
-        # the upper lid's shadow: distance below the source opening's top, where it came from
-        top = _top_edge(poly)
+        # the source opening's top: how far below it each pixel came from (its margin is kept)
+        top = top_edge(poly)
         below = q[..., 1] - np.interp(q[..., 0], top[:, 0], top[:, 1])
-        shade = 1.0 - tuning.lid_shadow * np.exp(-np.maximum(below, 0.0) / (tuning.lid_shadow_reach * width))
+        # the upper lid's shadow over the eyeball, cast from where the lid now is
+        shade = lid_shade(p, top_edge(poly, lm[e[:4]], moved[e[:4]]), width, tuning)
         # the white where the stretched iris was: per row, from the warped white just beside it
         # (in the lid's shadow as the rest of the row is), or the eye's own white a little shaded
         # where a lash or the lid's skin lies there
@@ -397,6 +381,9 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         rise = np.clip(-rel[..., 1] / (0.35 * r), 0.0, 1.0)
         above = (dark * rise * (below > tuning.lid_margin * width)).astype(np.float32)
         whiten = np.maximum(was, above)
+        # and from where the lid shows now: the lashes of a made-up eye hang below the mesh's margin
+        shade = np.minimum(shade, shade_under(lid_seen(cur, open_d, whiten, rel, disc, float(luma(white_col))),
+                                              width, tuning))
         # the white expected there (by its place along the eye, in the lid's shadow), as light
         # as the white around it shows it, in the photo's own white's colour (the lids' shadow
         # beside it is bluish)
@@ -581,9 +568,3 @@ def soft_disc(dist: np.ndarray, r: float, blur: float) -> np.ndarray:
     """The cover of a disc of radius ``r`` at distances ``dist`` from its centre, its edge
     blurred by a Gaussian of sigma ``blur`` (px; the logistic of the same spread)."""
     return (1.0 / (1.0 + np.exp(np.clip((dist - r) / (0.55 * blur), -50, 50)))).astype(np.float32)
-
-
-def _top_edge(poly: np.ndarray) -> np.ndarray:
-    """The upper lid margin of an eye polygon (:func:`eye_polygon`) sorted by x."""
-    top = poly[:9]
-    return top[np.argsort(top[:, 0])]

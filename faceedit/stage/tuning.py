@@ -358,10 +358,28 @@ class EyesTuning:
     #: London faces so blurred made surprised (001-004, 006, 007), the radial luma's peak at the
     #: iris's edge over the white beyond it, median 4.1 levels (up to 38), now -1.2 (up to 10.3).
     soft_least: float = 0.3
-    #: The upper lid's shadow over the eyeball: its darkest share ...
-    lid_shadow: float = 0.25
-    #: ... and its reach below the lid (eye widths).
-    lid_shadow_reach: float = 0.06
+    #: The upper lid's shadow over an opened eye's drawn white and kept iris, cast from where the lid now is
+    #: (:func:`~faceedit.stage.eyes.lid_shade`): its darkest share at the lid ...
+    lid_shadow: float = 0.55
+    #: ... and its Gaussian's sigma under it (eye widths; London HD's open eyes read 0.42, 0.49, 0.64, 0.80,
+    #: 0.88 of their lit white 0-0.02, -0.04, -0.06, -0.08, -0.10 eye widths under the lid,
+    #: ``bench/measure_lid_shadow.py``). The iris is read out of the source's own shadow within one reach of it.
+    lid_shadow_reach: float = 0.045
+    #: An opened eye's kept iris read out of its lid's shadow in the source
+    #: (:func:`~faceedit.stage.eye_shadow.read_iris`): a pixel of its upper half is read where its luma is at least the first share of its lower half's at its
+    #: distance from the centre (after its row's lift), whole from the second (a lash is not) ...
+    iris_lit: tuple[float, float] = (0.6, 0.85)
+    #: ... a row of the upper half lifted to the lower half's light by at most this (a lid's shadow; what stays
+    #: darker is lashes, read from elsewhere) ...
+    iris_lift_most: float = 1.6
+    #: ... a glint this many times as light as the ring at its distance or more (half of it from 0.25 less): not
+    #: read round the ring nor mirrored (a catchlight spread round it drew an arc over the pupil), copied where it is
+    #: ...
+    iris_glint: float = 1.5
+    #: ... and under a top still in shadow the lower half mirrored from these shares of the radius (none at the
+    #: first, whole from the second: nearer the centre the mirrored rows under a low lid drew a dark bar across the
+    #: pupil; read round the ring instead, the top drew even arcs).
+    iris_mirror_from: tuple[float, float] = (0.45, 0.6)
     #: An opened eye's upper lid margin: the source's pixels within this much (eye widths) of
     #: the lid are kept as warped; below it, above the iris's middle, the eye's white is drawn.
     lid_margin: float = 0.03
