@@ -78,6 +78,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "fine.FINE_EYE_PX": ("N", "the finer copy's eye distance (supersampling)"),
     "fine.FINE_MOST": ("N", "the finer copy's largest factor (memory and time)"),
     "fine.FINE_MARGIN": ("N", "the area edited on the finer copy (the edit's reach)"),
+    "fold_lines.ANGLES": ("N", "directions a line is sought along"),
     "folds.KINDS": ("C", "the fold kinds (rows of folds.safetensors)"),
     "folds.KIND_AUS": ("C", "the FACS units of each fold"),
     "folds.GEOMETRIC": ("C", "kinds whose AUs the landmarks show"),

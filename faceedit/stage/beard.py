@@ -7,6 +7,7 @@ darker too, and flattened or painted over they become bare patches of skin colou
 outline. :func:`beard_hair` tells the two apart: a face is bearded when its chin is darker than its
 upper cheeks, and on a bearded face hair is what is both dark and stranded (its fine relief
 stronger than the skin's); a laugh's shade is dark and smooth, a crease as light as skin.
+:func:`hair_strands` reads the strands alone, bearded or not (stubble's lines are not a fold's).
 """
 
 from __future__ import annotations
@@ -35,6 +36,53 @@ def _boxes(lm: np.ndarray, ed: float) -> tuple[list[tuple[int, int, int, int]], 
     return cheeks, (int(round(lm[7, 0])), top, int(round(lm[9, 0])), bottom)
 
 
+class _Reading:
+    """A face's luma over one region holding a box, its upper cheeks and its chin (margined for the blurs)."""
+
+    def __init__(self, pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int]):
+        self.lm = np.asarray(lm, np.float64)
+        self.ed = eye_distance(self.lm)
+        self.box = box
+        h, w = pixels.shape[:2]
+        self.cheeks, self.chin = _boxes(self.lm, self.ed)
+        pad = int(np.ceil(0.15 * self.ed))
+        xs = [box[0], box[2]] + [c[0] for c in self.cheeks] + [c[2] for c in self.cheeks] + [self.chin[0], self.chin[2]]
+        ys = [box[1], box[3]] + [c[1] for c in self.cheeks] + [c[3] for c in self.cheeks] + [self.chin[1], self.chin[3]]
+        self.rx0, self.ry0 = max(min(xs) - pad, 0), max(min(ys) - pad, 0)
+        self.rx1, self.ry1 = min(max(xs) + pad, w), min(max(ys) + pad, h)
+        self.ok = self.rx1 > self.rx0 and self.ry1 > self.ry0
+        if self.ok:
+            region = pixels[self.ry0:self.ry1, self.rx0:self.rx1].astype(np.float32)
+            self.y = np.ascontiguousarray(region if region.ndim == 2 else region[..., :3] @ _LUMA, np.float32)
+
+    def inside(self, a: np.ndarray, b: tuple[int, int, int, int]) -> np.ndarray:
+        """``a`` (over the region) within box ``b``, flattened."""
+        return a[max(b[1] - self.ry0, 0):max(b[3] - self.ry0, 0), max(b[0] - self.rx0, 0):max(b[2] - self.rx0, 0)].ravel()
+
+    def strands(self, light: np.ndarray, tuning: EditTuning) -> np.ndarray:
+        """0..1 over the region: how stranded each pixel is (the RMS of its relief finer than a blur of 0.01
+        eye distances, over 0.03, over its luma blurred as ``light``, against the upper cheeks' median:
+        ``tuning.beard_strands``)."""
+        y, ed = self.y, self.ed
+        ref = max(float(np.median(np.concatenate([self.inside(y, c) for c in self.cheeks]))), 1e-3)
+        fine = y - cv2.GaussianBlur(y, (0, 0), max(0.01 * ed, 0.7))
+        rms = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), max(0.03 * ed, 0.5))) / np.maximum(light, 1e-3 * ref)
+        skin = max(float(np.median(np.concatenate([self.inside(rms, c) for c in self.cheeks]))), 1e-6)
+        lo, hi = tuning.beard_strands
+        return np.clip((rms / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+
+    def over_box(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (over the region) over the box, 0 beyond the region."""
+        box = self.box
+        out = np.zeros((box[3] - box[1], box[2] - box[0]), np.float32)
+        bx0, by0 = max(box[0], self.rx0), max(box[1], self.ry0)
+        bx1, by1 = min(box[2], self.rx1), min(box[3], self.ry1)
+        if bx1 > bx0 and by1 > by0:
+            out[by0 - box[1]:by1 - box[1], bx0 - box[0]:bx1 - box[0]] = \
+                a[by0 - self.ry0:by1 - self.ry0, bx0 - self.rx0:bx1 - self.rx0]
+        return out
+
+
 def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
                tuning: EditTuning) -> np.ndarray | None:
     """(y1 - y0, x1 - x0) float32 0..1 over ``box`` (x0, y0, x1, y1) of ``pixels`` ((H, W[, C])):
@@ -42,30 +90,13 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
     frame), or None on a face without a beard. How bearded the face is: its chin's median luma
     against its upper cheeks' (``tuning.beard_chin``: none over the second share, all under the
     first). Each pixel is hair as far as it is dark (its luma blurred over ``tuning.beard_blur``
-    eye distances: all as dark as the chin, none from half-way to the cheeks) and stranded (the
-    RMS of its relief finer than a blur of 0.01 eye distances, over 0.03, over its luma, against
-    the upper cheeks' median: none under the first of ``tuning.beard_strands``, all from the
-    second; about 1 on skin)."""
-    lm = np.asarray(lm, np.float64)
-    ed = eye_distance(lm)
-    h, w = pixels.shape[:2]
-    cheeks, chin = _boxes(lm, ed)
-    # one region holding the box, the cheeks and the chin, margined for the blurs
-    pad = int(np.ceil(0.15 * ed))
-    xs = [box[0], box[2]] + [c[0] for c in cheeks] + [c[2] for c in cheeks] + [chin[0], chin[2]]
-    ys = [box[1], box[3]] + [c[1] for c in cheeks] + [c[3] for c in cheeks] + [chin[1], chin[3]]
-    rx0, ry0 = max(min(xs) - pad, 0), max(min(ys) - pad, 0)
-    rx1, ry1 = min(max(xs) + pad, w), min(max(ys) + pad, h)
-    if rx1 <= rx0 or ry1 <= ry0:
+    eye distances: all as dark as the chin, none from half-way to the cheeks) and stranded
+    (:func:`hair_strands`)."""
+    r = _Reading(pixels, lm, box)
+    if not r.ok:
         return None
-    region = pixels[ry0:ry1, rx0:rx1].astype(np.float32)
-    y = np.ascontiguousarray(region if region.ndim == 2 else region[..., :3] @ _LUMA, np.float32)
-
-    def inside(a: np.ndarray, b: tuple[int, int, int, int]) -> np.ndarray:
-        return a[max(b[1] - ry0, 0):max(b[3] - ry0, 0), max(b[0] - rx0, 0):max(b[2] - rx0, 0)].ravel()
-
-    upper = np.concatenate([inside(y, c) for c in cheeks])
-    below = inside(y, chin)
+    upper = np.concatenate([r.inside(r.y, c) for c in r.cheeks])
+    below = r.inside(r.y, r.chin)
     if below.size == 0 or upper.size == 0:
         return None
     ref = max(float(np.median(upper)), 1e-3)
@@ -74,18 +105,21 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
     bearded = float(np.clip((hi - shade) / max(hi - lo, 1e-6), 0.0, 1.0))
     if bearded <= 0:
         return None
-    light = cv2.GaussianBlur(y, (0, 0), max(tuning.beard_blur * ed, 0.5))
+    light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
     half = 0.5 * (1.0 + shade)
     dark = np.clip((half - light / ref) / max(half - shade, 1e-3), 0.0, 1.0)
-    fine = y - cv2.GaussianBlur(y, (0, 0), max(0.01 * ed, 0.7))
-    rms = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), max(0.03 * ed, 0.5))) / np.maximum(light, 1e-3 * ref)
-    skin = max(float(np.median(np.concatenate([inside(rms, c) for c in cheeks]))), 1e-6)
-    lo, hi = tuning.beard_strands
-    strands = np.clip((rms / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
-    hair = bearded * dark * strands
-    out = np.zeros((box[3] - box[1], box[2] - box[0]), np.float32)
-    bx0, by0 = max(box[0], rx0), max(box[1], ry0)
-    bx1, by1 = min(box[2], rx1), min(box[3], ry1)
-    if bx1 > bx0 and by1 > by0:
-        out[by0 - box[1]:by1 - box[1], bx0 - box[0]:bx1 - box[0]] = hair[by0 - ry0:by1 - ry0, bx0 - rx0:bx1 - rx0]
-    return out
+    return r.over_box(bearded * dark * r.strands(light, tuning))
+
+
+def hair_strands(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
+                 tuning: EditTuning) -> np.ndarray | None:
+    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: how stranded each pixel is, bearded or not
+    (the RMS of its relief finer than a blur of 0.01 eye distances, over 0.03, over its luma blurred over
+    ``tuning.beard_blur`` eye distances, against the upper cheeks' median: none under the first of
+    ``tuning.beard_strands``, all from the second; about 1 on skin, 2-4 on a moustache's or stubble's hair).
+    None where the cheeks lie off the photo."""
+    r = _Reading(pixels, lm, box)
+    if not r.ok or min(r.inside(r.y, c).size for c in r.cheeks) == 0:
+        return None
+    light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
+    return r.over_box(r.strands(light, tuning))

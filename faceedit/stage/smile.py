@@ -26,8 +26,9 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage import ellipse_morph
-from faceedit.stage.beard import beard_hair
+from faceedit.stage.beard import beard_hair, hair_strands
 from faceedit.stage.cheek_grain import keep_grain
+from faceedit.stage.fold_lines import lift_lines
 from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
@@ -432,6 +433,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
             flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
     flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
+    if around_mouth:  # an opened mouth: the laugh's folds carried round it, their crisp cores left as lines
+        strands = hair_strands(pixels, lm, box, tuning)  # (not a moustache's or stubble's strands)
+        flat = lift_lines(flat, flattened if strands is None else flattened * (1.0 - strands), ed, tuning)
     hair = beard_hair(pixels, lm, box, tuning)
     if hair is not None:  # a beard's hair is not a fold: the moved pixels there, but for the mouth's
         # corners (a laugh's creases there are dark and, on a small face, as fine as strands)

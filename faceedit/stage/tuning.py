@@ -188,6 +188,18 @@ class EditTuning:
     cheek_stretch: tuple[float, float] = (1.1, 1.4)
     cheek_stretch_blur: float = 0.05
     cheek_stretch_fine: float = 0.01
+    #: Round a mouth opened from a laugh (``flatten_cheeks``' ``around_mouth``), the long dark lines left where the
+    #: relief was taken lifted (:func:`~faceedit.stage.fold_lines.lift_lines`): about this wide (eye distances) ...
+    fold_line_width: float = 0.012
+    #: ... curving across this many times the skin's median or more ...
+    fold_line_grain: float = 3.0
+    #: ... averaged along over, and in pieces at least, this long (eye distances).
+    fold_line_length: float = 0.08
+    #: ... each alone: such pixels under this share of those about it (a moustache's strands are many).
+    fold_line_alone: float = 0.2
+    #: ... lifted wholly where it is shallower than the first share of the skin beside it, not from the second (a
+    #: moustache's or stubble's strands are deep; a fold's core left by the flattening is faint).
+    fold_line_depth: tuple[float, float] = (0.15, 0.3)
     #: ... on skin as light as the upper cheeks (:func:`faceedit.stage.smile._as_light_as_cheeks`):
     #: none under the first of these shares of their luma (a beard's, a moustache's), all from
     #: the second.
