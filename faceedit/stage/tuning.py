@@ -375,7 +375,7 @@ class EyesTuning:
     lid_shadow: float = 0.55
     #: ... and its Gaussian's sigma under it (eye widths; London HD's open eyes read 0.42, 0.49, 0.64, 0.80,
     #: 0.88 of their lit white 0-0.02, -0.04, -0.06, -0.08, -0.10 eye widths under the lid,
-    #: ``bench/measure_lid_shadow.py``). The iris is read out of the source's own shadow within one reach of it.
+    #: ``bench/measure_lid_shadow.py``); the kept iris is read from one of it under the source's margin (none within half).
     lid_shadow_reach: float = 0.045
     #: An opened eye's kept iris read out of its lid's shadow in the source
     #: (:func:`~faceedit.stage.eye_shadow.read_iris`): a pixel of its upper half is read where its luma is at least the first share of its lower half's at its
