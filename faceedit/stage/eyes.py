@@ -118,7 +118,7 @@ def in_polygon(poly: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = None,
-              radius: float | None = None) -> tuple[np.ndarray, float] | None:
+              radius: float | None = None, centre: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
     """(centre, radius) in photo px of the iris of the eye whose opening is ``poly``, in ``rgb``
     ((H, W, 3), unit floats), or None where no confident one is found. The limbus is the circle
     across which the eye brightens most, outwards, on its left and right arcs (the top and the
@@ -127,7 +127,11 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     width (``tuning``, :class:`faceedit.stage.tuning.EyesTuning`); given the iris model's
     ``radius`` (px) and a best circle further than ``iris_model_spread`` from it (and half the
     radii's step: a tiny eye's grid), again within that spread of it (there the best was a
-    smaller circle off the centre: one arc on the limbus, the other on the pupil's edge)."""
+    smaller circle off the centre: one arc on the limbus, the other on the pupil's edge). Given the
+    model's ``centre`` too (px, with ``radius``), the circle's centre is searched within
+    ``iris_model_shift`` of that radius of it: where heavy lashes, make-up or a lid cross an arc, the
+    best circle was a smaller one beside the iris (its lit side's limbus and the pupil's edge), and
+    the iris kept at its size left the rest of the photo's iris showing beside it as a grey block."""
     tuning = tuning if tuning is not None else EyesTuning()
     width = float(np.linalg.norm(poly[0] - poly[8]))
     if width < 12:
@@ -145,6 +149,11 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     xs = np.arange(mid[0] - half[0], mid[0] + half[0] + 1e-6, step)
     ys = np.arange(mid[1] - half[1], mid[1] + half[1] + 1e-6, step)
     centres = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    near = None
+    if centre is not None and radius is not None:
+        # within the model's spread of its centre, on the grid and at that centre itself
+        near = (np.asarray(centre, np.float64), tuning.iris_model_shift * radius)
+        centres = np.vstack([centres[np.linalg.norm(centres - near[0], axis=1) <= near[1]], near[0][None]])
     centres = centres[in_polygon(poly, centres)]  # centres must lie inside the opening
     if len(centres) == 0:
         return None
@@ -173,6 +182,8 @@ def find_iris(rgb: np.ndarray, poly: np.ndarray, tuning: EyesTuning | None = Non
     # whole step: a pixel of a 7-px radius)
     fine = np.linspace(-1.0, 1.0, 9)
     cc = (c + np.stack(np.meshgrid(fine * step, fine * step), -1).reshape(-1, 2))
+    if near is not None:
+        cc = cc[np.linalg.norm(cc - near[0], axis=1) <= near[1] + 1e-9]
     rr = r + fine * r_step
     rr = rr[rr > 2 * d]
     if radius is not None:
@@ -290,7 +301,11 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         # shut or cast down: a small eye's lash line moved as a line (eye_open); else its iris
         redrawn = _open_shut(source, out, lm, moved, int(k), tuning, photo_scale)
         rim = None if irises is None else float(np.linalg.norm(irises[k, 1:] - irises[k, 0], axis=1).mean())
-        found = None if redrawn is not None or not keep else find_iris(src, poly - [bx0, by0], tuning, rim)
+        # round the model's centre on an eye of ``keep_iris_least_px`` or more (a smaller one's white test
+        # and kept pair are set on the free search: the two lie a pixel or so apart there)
+        mid = None if irises is None or width * photo_scale < tuning.keep_iris_least_px \
+            else np.asarray(irises[k, 0], np.float64) - [bx0, by0]
+        found = None if redrawn is not None or not keep else find_iris(src, poly - [bx0, by0], tuning, rim, mid)
         if found is None:
             if redrawn is not None:
                 if out is warped:

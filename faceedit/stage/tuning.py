@@ -305,6 +305,9 @@ class EyesTuning:
     #: Where the iris model gives the iris's radius and the best circle's is further than this
     #: share from it, the search is within this share of it.
     iris_model_spread: float = 0.12
+    #: ... and where it gives the iris's centre, the circle's centre is searched within this share
+    #: of its radius of it.
+    iris_model_shift: float = 0.05
     #: A young child's iris (:func:`faceedit.faces.reading.reads_child`) is larger for its eye
     #: than the iris model reads it (0.27-0.38 of a baby's eye width where the model gives
     #: 0.25-0.27): searched up to this share of the eye's width ...
