@@ -144,3 +144,42 @@ def test_the_flattening_keeps_no_hair_at_the_mouths_corners(mean_face):
     assert abs(lost[near_].mean() - img[near_].mean()) > 5  # the flattening reaches it (the premise)
     assert abs(kept[near_].mean() - lost[near_].mean()) < 1.0
     assert abs(kept[far_].mean() - img[far_].mean()) < 0.5 * abs(lost[far_].mean() - img[far_].mean())  # (0.41)
+
+
+def test_strands_are_hair_where_darker_than_the_skin(mean_face):
+    """:func:`faceedit.stage.beard.hair_strands` on a face with smooth, retouched cheeks: a laugh's fold lines
+    (thin, as light as the skin blurred) stranded against those cheeks are not hair; a moustache's strands,
+    darker than the skin, are."""
+    from faceedit.stage.beard import hair_strands
+
+    lm = mean_face
+    ed = eye_distance(lm)
+    h, w = int(lm[:, 1].max() + 80), int(lm[:, 0].max() + 80)
+    rng = np.random.default_rng(3)
+    y = np.full((h, w), 200.0) + rng.normal(0.0, 0.5, (h, w))  # smooth skin
+    # fold lines beside the image's right corner: 1-px dark lines 4 px apart, 25 levels deep
+    fx0, fx1 = int(lm[54, 0] + 0.05 * ed), int(lm[54, 0] + 0.25 * ed)
+    fy0, fy1 = int(lm[33, 1]), int(lm[54, 1] + 0.1 * ed)
+    y[fy0:fy1, fx0:fx1:4] -= 25.0
+    # a moustache's end beside the image's left corner: hair at 0.55 of the skin, strands +-35
+    mx0, mx1 = int(lm[48, 0] - 0.25 * ed), int(lm[48, 0] - 0.05 * ed)
+    strands = rng.choice([-35.0, 35.0], size=(1, mx1 - mx0)) * (rng.random((fy1 - fy0, 1)) > 0.2)
+    y[fy0:fy1, mx0:mx1] = 0.55 * y[fy0:fy1, mx0:mx1] + strands
+    img = np.clip(np.stack([y * 1.05, y, y * 0.9], -1), 0, 255).astype(np.uint8)
+    box = (0, 0, w, h)
+    tn = EditTuning()
+    read = hair_strands(img, lm, box, tn)
+    alone = hair_strands(img, lm, box, replace(tn, strand_dark=(10.0, 11.0)))  # strands only (no darkness)
+    assert read is not None and alone is not None
+    m = int(0.04 * ed)  # inside each patch, off its edges
+    fold = (slice(fy0 + m, fy1 - m), slice(fx0 + m, fx1 - m))
+    hair = (slice(fy0 + m, fy1 - m), slice(mx0 + m, mx1 - m))
+    assert float(np.median(alone[fold])) > 0.9  # the premise: the lines read as strands
+    assert float(np.median(read[fold])) < 0.1
+    assert float(np.median(read[hair])) > 0.9
+    # on a bearded face (its chin darker than its cheeks) light strands are hair too: a moustache's sparse ends
+    chin = img.copy()
+    chin[int(lm[57, 1] + 0.05 * ed):, int(lm[5, 0]):int(lm[11, 0])] = (chin[int(lm[57, 1] + 0.05 * ed):,
+                                                                      int(lm[5, 0]):int(lm[11, 0])] * 0.6).astype(np.uint8)
+    bearded = hair_strands(chin, lm, box, tn)
+    assert bearded is not None and float(np.median(bearded[fold])) > 0.9

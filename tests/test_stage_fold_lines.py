@@ -63,6 +63,24 @@ def test_outside_the_region_and_on_deep_strands_nothing_changes():
         cv2.line(hair, (x, 60), (x + 15, 240), (0, 0, 0), 1)
     hair = np.where(hair.sum(-1, keepdims=True) == 0, skin * 0.6, hair).astype(np.float32)
     everywhere = np.ones(skin.shape[:2], np.float32)
-    assert np.abs(lift_lines(hair, everywhere, ED, EditTuning()) - hair).mean() < 0.1
+    core = hair.sum(-1) < 0.7 * skin.sum(-1)
+    kept = np.abs(lift_lines(hair, everywhere, ED, EditTuning()) - hair)
+    # the strands as they were (a pore beside one may be lifted: the pieces, sparse, pass as alone)
+    assert kept[core].max() < 2.0 and kept.mean() < 0.5, (kept[core].max(), kept.mean())
     ungated = dataclasses.replace(EditTuning(), fold_line_depth=(1.0, 2.0), fold_line_alone=10.0)
-    assert np.abs(lift_lines(hair, everywhere, ED, ungated) - hair).mean() > 1.0
+    lifted = np.abs(lift_lines(hair, everywhere, ED, ungated) - hair)
+    assert lifted.mean() > 1.0 and lifted[core].mean() > 10.0
+
+
+def test_a_large_face_s_wider_fold_is_lifted():
+    """On a larger face (eye distance 300 px: a 2000-px portrait) a fold's core is 5 px wide; its own width and
+    the spurs its curve raises across the directions are not a crowd of strands."""
+    skin = _skin(2)
+    mask = np.zeros(skin.shape[:2], np.uint8)
+    cv2.ellipse(mask, (150, 150), (100, 100), 0, 130, 230, 255, 5)
+    folded = skin * (1 - 0.08 * (mask[..., None] > 0))
+    line = np.zeros(skin.shape[:2], np.uint8)
+    cv2.ellipse(line, (150, 150), (100, 100), 0, 140, 220, 255, 5)
+    line = line > 0
+    out = lift_lines(folded, np.ones(skin.shape[:2], np.float32), 300.0, EditTuning())
+    assert _depth(out, line) < 0.35 * _depth(folded, line), (_depth(folded, line), _depth(out, line))

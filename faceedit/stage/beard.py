@@ -7,7 +7,7 @@ darker too, and flattened or painted over they become bare patches of skin colou
 outline. :func:`beard_hair` tells the two apart: a face is bearded when its chin is darker than its
 upper cheeks, and on a bearded face hair is what is both dark and stranded (its fine relief
 stronger than the skin's); a laugh's shade is dark and smooth, a crease as light as skin.
-:func:`hair_strands` reads the strands alone, bearded or not (stubble's lines are not a fold's).
+:func:`hair_strands` reads the strands darker than the skin, bearded or not (stubble's lines are not a fold's).
 """
 
 from __future__ import annotations
@@ -71,6 +71,15 @@ class _Reading:
         lo, hi = tuning.beard_strands
         return np.clip((rms / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
+    def chin_shade(self) -> tuple[float, float] | None:
+        """(the upper cheeks' median luma, the chin's median over it), or None where either lies off the photo."""
+        upper = np.concatenate([self.inside(self.y, c) for c in self.cheeks])
+        below = self.inside(self.y, self.chin)
+        if below.size == 0 or upper.size == 0:
+            return None
+        ref = max(float(np.median(upper)), 1e-3)
+        return ref, float(np.median(below)) / ref
+
     def over_box(self, a: np.ndarray) -> np.ndarray:
         """``a`` (over the region) over the box, 0 beyond the region."""
         box = self.box
@@ -93,16 +102,11 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
     eye distances: all as dark as the chin, none from half-way to the cheeks) and stranded
     (:func:`hair_strands`)."""
     r = _Reading(pixels, lm, box)
-    if not r.ok:
+    read = r.chin_shade() if r.ok else None
+    if read is None:
         return None
-    upper = np.concatenate([r.inside(r.y, c) for c in r.cheeks])
-    below = r.inside(r.y, r.chin)
-    if below.size == 0 or upper.size == 0:
-        return None
-    ref = max(float(np.median(upper)), 1e-3)
-    shade = float(np.median(below)) / ref
-    lo, hi = tuning.beard_chin
-    bearded = float(np.clip((hi - shade) / max(hi - lo, 1e-6), 0.0, 1.0))
+    ref, shade = read
+    bearded = _bearded(shade, tuning)
     if bearded <= 0:
         return None
     light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
@@ -113,13 +117,30 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
 
 def hair_strands(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
                  tuning: EditTuning) -> np.ndarray | None:
-    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: how stranded each pixel is, bearded or not
-    (the RMS of its relief finer than a blur of 0.01 eye distances, over 0.03, over its luma blurred over
-    ``tuning.beard_blur`` eye distances, against the upper cheeks' median: none under the first of
-    ``tuning.beard_strands``, all from the second; about 1 on skin, 2-4 on a moustache's or stubble's hair).
-    None where the cheeks lie off the photo."""
+    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: how far each pixel is a hair's strands,
+    bearded or not: stranded (the RMS of its relief finer than a blur of 0.01 eye distances, over 0.03, over
+    its luma blurred over ``tuning.beard_blur`` eye distances, against the upper cheeks' median: none under
+    the first of ``tuning.beard_strands``, all from the second; about 1 on skin, 2-4 on a moustache's or
+    stubble's hair) and darker than the skin (that blurred luma over the upper cheeks' median: all under the
+    first of ``tuning.strand_dark``, none over the second; a retouched face's smooth cheeks set the skin's
+    RMS so low that its lips, nose and a laugh's fold lines read as strands), or on a bearded face (its chin
+    darker than its upper cheeks, ``tuning.beard_chin``) as far as it is bearded: the sparse hairs at a
+    moustache's ends are as light as the skin blurred; a chin off the photo reads unbearded). None where the
+    cheeks lie off the photo."""
     r = _Reading(pixels, lm, box)
     if not r.ok or min(r.inside(r.y, c).size for c in r.cheeks) == 0:
         return None
+    read = r.chin_shade()
     light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
-    return r.over_box(r.strands(light, tuning))
+    ref = max(float(np.median(np.concatenate([r.inside(light, c) for c in r.cheeks]))), 1e-3)
+    lo, hi = tuning.strand_dark
+    dark = np.maximum(np.clip((hi - light / ref) / max(hi - lo, 1e-6), 0.0, 1.0),
+                      0.0 if read is None else _bearded(read[1], tuning))
+    return r.over_box(r.strands(light, tuning) * dark)
+
+
+def _bearded(shade: float, tuning: EditTuning) -> float:
+    """How bearded a face whose chin is ``shade`` of its upper cheeks' luma is (``tuning.beard_chin``: none over
+    the second share, all under the first)."""
+    lo, hi = tuning.beard_chin
+    return float(np.clip((hi - shade) / max(hi - lo, 1e-6), 0.0, 1.0))

@@ -195,8 +195,9 @@ class EditTuning:
     fold_line_grain: float = 3.0
     #: ... averaged along over, and in pieces at least, this long (eye distances).
     fold_line_length: float = 0.08
-    #: ... each alone: such pixels under this share of those about it (a moustache's strands are many).
-    fold_line_alone: float = 0.2
+    #: ... each alone: such pixels under this share of those about it (a moustache's strands are many; a
+    #: fold's own core and the spurs its curve raises across the directions read 0.23-0.30 on a large face).
+    fold_line_alone: float = 0.3
     #: ... lifted wholly where it is shallower than the first share of the skin beside it, not from the second (a
     #: moustache's or stubble's strands are deep; a fold's core left by the flattening is faint).
     fold_line_depth: tuple[float, float] = (0.15, 0.3)
@@ -215,6 +216,11 @@ class EditTuning:
     beard_chin: tuple[float, float] = (0.82, 0.88)
     beard_blur: float = 0.05
     beard_strands: tuple[float, float] = (1.5, 2.5)
+    #: Strands read without the chin's verdict (:func:`faceedit.stage.beard.hair_strands`) are hair only where
+    #: darker than the upper cheeks (luma blurred over ``beard_blur``): all under the first share of theirs,
+    #: none over the second. A moustache or stubble reads 0.4-0.7; a retouched face's lips, nose and fold
+    #: lines, stranded against its smooth cheeks, 0.9 and over.
+    strand_dark: tuple[float, float] = (0.8, 0.9)
     #: ... but the flattened cheeks not within the first of these eye distances of the mouth's
     #: outer corners, all from the second: a laugh's creases at its corners are dark and, on a
     #: small face, as fine as a beard's strands (Yale's laughs made neutral kept them).
