@@ -61,6 +61,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "cut_curves.RIGHT_EYE": ("G", "an eye's 68-point indices"),
     "cut_fields.TPS_REG": ("N", "spline smoothing in a unit frame"),
     "cut_fields.NEAR_REACH": ("N", "the fast render's nodes measured in full"),
+    "cutwarp.CORNER_CELLS": ("N", "round a cut's corners, the side weight read at each pixel (the nodes' reach)"),
     "chin_slide.JAW_LINE": ("G", "the jaw line's 68-point indices"),
     "chin_slide.LIFT_FADE": ("N", "where the region's lookup lift fades in, inside the face (the weight there is 1)"),
     "eyes.MESH_EYES": ("G", "Face Mesh lid contours"),

@@ -79,6 +79,9 @@ class _CutGeometry:
     up_nodes: np.ndarray  # (ny, nx) bool: node on the upper side
     open_nodes: np.ndarray  # (ny, nx) bool: node inside the destination opening
     active: np.ndarray  # (ny, nx) bool: node where the two side fields differ
+    #: (ny, nx, 2) half the two side fields' difference before the side weight: the upper side's field is
+    #: their mean plus ``g`` times it, the lower side's the mean less it (:func:`faceedit.stage.cutwarp.side_fields`)
+    half: np.ndarray | None = None
 
 
 @dataclass
@@ -406,12 +409,15 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             active[box] = (zone[box][..., None] * gb * np.abs(diff)).max(-1) > 0.01
             geos.append(_CutGeometry(cut, du, dl, su, sl, side, g[..., 0], zone, up_nodes,
                                      open_nodes, active))
-            extras.append((box, zone, b_up, b_low))
+            extras.append((box, zone, b_up, b_low, diff))
             zone_sum += zone
         norm = np.maximum(zone_sum, 1.0)[..., None]  # overlapping zones share (never expected)
-        for box, zone, b_up, b_low in extras:
-            up_total[box] += zone[box][..., None] / norm[box] * (b_up - f0[box])
-            low_total[box] += zone[box][..., None] / norm[box] * (b_low - f0[box])
+        for geo, (box, zone, b_up, b_low, diff) in zip(geos, extras):
+            share = zone[box][..., None] / norm[box]
+            up_total[box] += share * (b_up - f0[box])
+            low_total[box] += share * (b_low - f0[box])
+            geo.half = np.zeros(nodes.shape[:2] + (2,))
+            geo.half[box] = 0.5 * share * diff
         # where each field is used (its side of every cut, the area away from the cuts), with a
         # ring of nodes around that (pixels there interpolate from them)
         k = np.ones((3, 3), np.uint8)

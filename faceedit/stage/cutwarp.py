@@ -36,10 +36,14 @@ fields):
   ``F_low + (1-g)/2 (F_up - F_low)``: each side's own field alone above and below the lips,
   the same average of both on the rays, where the label changes, so the map is continuous
   everywhere but across the cut. A zone weight (:func:`zone_weight`, 1 up to 0.4 and 0 from
-  0.8 corner-to-corner lengths away from the opening) fades both into ``F0``. The two fields
-  are smooth grid fields sampled per pixel (bilinearly); only the label and the opening are
-  decided per pixel, with exact anti-aliased polygon coverage where it matters (the opening's
-  box), a plain label elsewhere (on the rays both fields agree).
+  0.8 corner-to-corner lengths away from the opening) fades both into ``F0``. The fields are
+  smooth grid fields sampled per pixel (bilinearly); near a cut (where the two sides differ) the
+  side weight is read at each pixel (:func:`side_fields`: the two sides' mean plus and less ``g``
+  times their half difference; read on the nodes alone and bilinear between, ``g`` was not 0 on
+  the rays within a cell of the corners, and the skin beside each mouth corner showed a step
+  where the label changed). The label and the opening are decided per pixel, with exact
+  anti-aliased polygon coverage where it matters (the opening's box), a plain label elsewhere
+  (on the rays both fields agree).
 * The destination opening (the polygon between the two destination curves) samples neither
   side: an interior field ``F_in`` (for the mouth: the rigid motion of the upper inner lip's
   chord, :func:`rigid_field`, so the teeth move with the upper lip and keep their size; for
@@ -95,6 +99,7 @@ from faceedit.stage.cut_curves import (
     opening_polygon,
     polygon_coverage,
     sharpest_turn,
+    side_weight,
 )
 from faceedit.stage.cut_fields import cut_fields
 from faceedit.stage.lip_edge import found_lower_lip
@@ -156,7 +161,6 @@ class CutWarpResult:
         out[..., 0] += np.arange(x0, x1, dtype=np.float32)
         out[..., 1] += np.arange(y0, y1, dtype=np.float32)[:, None]
         return out
-
 
 
 def membrane_fill(img: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -253,6 +257,33 @@ def _sample(grid: Grid, node_field: np.ndarray, box) -> np.ndarray:
     out = cv2.warpAffine(np.ascontiguousarray(node_field, np.float32), m, (x1 - x0, y1 - y0),
                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(out.shape[:2] + node_field.shape[2:])
+
+
+#: Round each corner of a cut, within this many grid cells, the side weight is read at each pixel
+#: (:func:`side_fields`); the last quarter of the way the nodes' fields fade in.
+CORNER_CELLS = 2.0
+
+
+def side_fields(fine: Grid, up_px: np.ndarray, low_px: np.ndarray, half_px: np.ndarray, geo,
+                box: tuple[int, int, int, int], tuning: WarpTuning, corner: np.ndarray,
+                step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The upper and the lower side's backward fields (h, w, 2) over ``box`` round a ``corner`` of the cut
+    ``geo`` (:class:`~faceedit.stage.cut_fields._CutGeometry`; ``step``: the grid's cell, px): their mean
+    (``up_px``, ``low_px`` on the :func:`_refined` grid ``fine``) plus and less the cut's ``half`` difference
+    (``half_px``, refined) times its side weight (:func:`~faceedit.stage.cut_curves.side_weight`) read at each
+    pixel, 0 on the rays out of the corners: the two sides meet there without a step. Within
+    :data:`CORNER_CELLS` cells of the corner, the nodes' own fields faded in over the last quarter of it."""
+    x0, y0, x1, y1 = box
+    up, low = _sample(fine, up_px, box), _sample(fine, low_px, box)
+    mean = 0.5 * (up + low)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    pts = np.stack([xx, yy], -1).astype(np.float64)
+    g = side_weight(geo.dst_upper, geo.dst_lower, pts, tuning)
+    part = g[..., None].astype(np.float32) * _sample(fine, half_px, box)
+    reach = CORNER_CELLS * step
+    w = np.clip((reach - np.linalg.norm(pts - corner, axis=-1)) / (0.25 * reach), 0.0, 1.0)[..., None]
+    w = w.astype(np.float32)
+    return up + w * (mean + part - up), low + w * (mean - part - low)
 
 
 def _refined(grid: Grid, node_field: np.ndarray, k: int = 4) -> tuple[Grid, np.ndarray]:
@@ -558,11 +589,34 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         w_low = _remap(src, _sample(fine, low_px, lbox), lbox, window=origin)
         where = lower[ly0 - by0:ly1 - by0, lx0 - bx0:lx1 - bx0].astype(bool)
         np.copyto(out[ly0:ly1, lx0:lx1], w_low, where=where.reshape(where.shape + ch))
+        w_up = _remap(src, _sample(fine, up_px, obox), obox, window=origin) if has_obox else None
+        if geo.half is not None:
+            # beside the corners, the side weight read at each pixel (read on the nodes and bilinear
+            # between, it was not 0 on the rays within a cell of the corners: the two sides' pixels
+            # apart there, a step in the skin where the label changes)
+            half_px = _refined(grid, geo.half)[1]
+            for corner in (geo.dst_upper[0], geo.dst_upper[-1]):
+                cbox = _clip_box(_box_around(corner[None], CORNER_CELLS * grid.step, pixels.shape), box)
+                cx0, cy0, cx1, cy1 = cbox
+                if cx1 <= cx0 or cy1 <= cy0:
+                    continue
+                f_up, f_low = side_fields(fine, up_px, low_px, half_px, geo, cbox, tn, corner, grid.step)
+                c_up, c_low = _remap(src, f_up, cbox, window=origin), _remap(src, f_low, cbox, window=origin)
+                label = lower[cy0 - by0:cy1 - by0, cx0 - bx0:cx1 - bx0].astype(bool)
+                out[cy0:cy1, cx0:cx1] = np.where(label.reshape(label.shape + ch), c_low, c_up)
+                for arr, abox, part in ((w_low, lbox, c_low), (w_up, obox, c_up)):
+                    if arr is None:
+                        continue
+                    ix0, iy0, ix1, iy1 = max(cx0, abox[0]), max(cy0, abox[1]), min(cx1, abox[2]), min(cy1, abox[3])
+                    if ix1 > ix0 and iy1 > iy0:
+                        arr[iy0 - abox[1]:iy1 - abox[1], ix0 - abox[0]:ix1 - abox[0]] = \
+                            part[iy0 - cy0:iy1 - cy0, ix0 - cx0:ix1 - cx0]
         if not has_obox:
             continue
         # inside the opening's box: upper side, lower side, the source interior, the hole
         sl = np.s_[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0]
-        w_up = _remap(src, _sample(fine, up_px, obox), obox, window=origin).astype(np.float32)
+        assert w_up is not None
+        w_up = w_up.astype(np.float32)
         w_low = w_low[oy0 - ly0:oy1 - ly0, ox0 - lx0:ox1 - lx0].astype(np.float32)
         c_open = polygon_coverage(hole_poly, obox)
         c_up = np.minimum(polygon_coverage(geo.side_poly, obox), 1.0 - c_open)  # shares sum to 1
