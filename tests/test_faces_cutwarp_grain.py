@@ -1,4 +1,4 @@
-"""The lip's grain carried into a hidden strip along it (cutwarp.mirrored_grain)."""
+"""The lip's grain carried into a hidden strip along it (membrane.mirrored_grain)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from _bench import load_bench
 from conftest import SHARED_DATA
 from PIL import Image
 
-from faceedit.stage.cutwarp import mirrored_grain
+from faceedit.stage.membrane import mirrored_grain
 
 
 def _lip(seed: int = 0):

@@ -50,12 +50,12 @@ import numpy as np
 from faceedit.pixels import from_unit, luma, pixel_max
 from faceedit.stage.blur_reading import FILL_BLUR, edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
-from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.eye_shadow import lid_seen, lid_shade, read_iris, shade_under, top_edge
 from faceedit.stage.iris_rings import _sample
 from faceedit.stage.lid_move import move_lid_margin, shut_in
 from faceedit.stage.lit_white import lift_white
+from faceedit.stage.membrane import membrane_fill
 from faceedit.stage.records import Statistics
 from faceedit.stage.state import FaceState
 from faceedit.stage.tuning import EyesTuning
@@ -484,7 +484,7 @@ def _white_fill(cur: np.ndarray, where: np.ndarray, opening: np.ndarray, expect:
     """The white of the eye over ``cur`` (unit RGB) where ``where`` (in the eye's ``opening``,
     (h, w) bool, where the white around it is read): the white expected there (``expect``,
     (h, w, 3)) times how light the white around it is against what is expected there, carried
-    in smoothly from every side (:func:`~faceedit.stage.cutwarp.membrane_fill` of the ratio of
+    in smoothly from every side (:func:`~faceedit.stage.membrane.membrane_fill` of the ratio of
     lumas): read ``clear`` px beyond ``where`` (the stretched limbal ring's soft tail lies just
     outside it), on the pixels there that are the white (at least ``least`` of the expected
     luma: not a lash, not the lid's skin), the ratio at most 1.5 and at least ``floor``; 1 where

@@ -8,7 +8,7 @@ and that wrinkle (dlib's 68 points put the eye's lower points on it). A real clo
 lid, pushed up under the lash line, is a smooth bulge of skin, its crease lower down.
 :func:`smooth_below` levels the band from ``below_from`` eye heights under where the lids meet
 down to ``below_smooth`` to the skin's light carried smoothly over it from the band's edges
-(:func:`faceedit.stage.cutwarp.membrane_fill`), ``below_lift`` of the way at its top, fading
+(:func:`faceedit.stage.membrane.membrane_fill`), ``below_lift`` of the way at its top, fading
 out to its foot and at the eye's corners. The skin's grain is added after it
 (:func:`faceedit.stage.lids.close_lids` adds the photo's grain over the drawn lid), so the band
 keeps its texture. Chosen on the 68 training smiles (``bench/bench_blink.py --kinds smiling
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceedit.stage.cutwarp import membrane_fill
+from faceedit.stage.membrane import membrane_fill
 from faceedit.stage.tuning_lids import LidsTuning
 
 

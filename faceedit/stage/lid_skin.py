@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma, pixel_max
-from faceedit.stage.cutwarp import membrane_fill
+from faceedit.stage.membrane import membrane_fill
 from faceedit.stage.tuning_lids import LidsTuning
 
 
@@ -166,7 +166,7 @@ def corner_lashes_as_skin(out: np.ndarray, eye: _Eye, a: float, levels: tuple[fl
                           tn: LidsTuning) -> None:
     """The photo's lashes left standing at the closed eye's outer corner in ``out`` (the edited
     photo, (H, W[, C])), where the lid hardly moves (left, a flick up and out off the closed lid's
-    corner): the skin around them (:func:`~faceedit.stage.cutwarp.membrane_fill`), within
+    corner): the skin around them (:func:`~faceedit.stage.membrane.membrane_fill`), within
     ``corner_lashes`` of the eye's width from its outer corner and ``corner_past`` of it past the
     corner (fading out), from ``lashes`` eye heights above the open eye's margin down to its
     roots (past the corner, where no lash line is drawn, down to ``corner_below`` eye heights under

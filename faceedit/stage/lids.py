@@ -78,7 +78,6 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma, pixel_max
-from faceedit.stage.cutwarp import membrane_fill
 from faceedit.stage.eyes import MESH_EYES
 from faceedit.stage.lid_below import smooth_below
 from faceedit.stage.lid_corners import close_corner
@@ -86,6 +85,7 @@ from faceedit.stage.lid_lashes import draw_lash_line, lash_grain, strands_at
 from faceedit.stage.lid_lines import draw_lid_lines
 from faceedit.stage.lid_shade import shade_top
 from faceedit.stage.lid_skin import as_skin_below, corner_lashes_as_skin, frame_box, lit_tone, own_skin_detail, warmer
+from faceedit.stage.membrane import membrane_fill
 from faceedit.stage.moves import face_frame
 from faceedit.stage.tuning_lids import LidsTuning
 

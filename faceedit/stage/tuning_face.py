@@ -117,7 +117,7 @@ class WarpTuning:
     kept_corners: bool = True
     #: The lower teeth below a laugh's cut that the lips cover (``cut_warp``'s ``hide_lower``) are
     #: a membrane of the lower side plus the lower lip's fine detail mirrored in straight across
-    #: (:func:`~faceedit.stage.cutwarp.mirrored_grain`): read within this share of the lower
+    #: (:func:`~faceedit.stage.membrane.mirrored_grain`): read within this share of the lower
     #: lip's thickness below the strip (its middle) of the strip's edge ...
     grain_reach: float = 0.5
     #: ... the detail being what a Gaussian blur of this share of that reach takes away.
