@@ -37,13 +37,13 @@ fields):
   the same average of both on the rays, where the label changes, so the map is continuous
   everywhere but across the cut. A zone weight (:func:`zone_weight`, 1 up to 0.4 and 0 from
   0.8 corner-to-corner lengths away from the opening) fades both into ``F0``. The fields are
-  smooth grid fields sampled per pixel (bilinearly); near a cut (where the two sides differ) the
-  side weight is read at each pixel (:func:`side_fields`: the two sides' mean plus and less ``g``
-  times their half difference; read on the nodes alone and bilinear between, ``g`` was not 0 on
-  the rays within a cell of the corners, and the skin beside each mouth corner showed a step
-  where the label changed). The label and the opening are decided per pixel, with exact
-  anti-aliased polygon coverage where it matters (the opening's box), a plain label elsewhere
-  (on the rays both fields agree).
+  smooth grid fields sampled per pixel (bilinearly); round each corner (:data:`CORNER_CELLS`)
+  the side weight is read at each pixel (:func:`side_fields`: the two sides' mean plus and less
+  ``g`` times their half difference), since ``g`` read on the nodes and interpolated is not 0 on
+  the rays within a cell of a corner (the two sides there px apart: a step in the skin beside
+  the corner). The label and the opening are decided per pixel, with exact anti-aliased polygon
+  coverage where it matters (the opening's box), a plain label elsewhere (on the rays both
+  fields agree).
 * The destination opening (the polygon between the two destination curves) samples neither
   side: an interior field ``F_in`` (for the mouth: the rigid motion of the upper inner lip's
   chord, :func:`rigid_field`, so the teeth move with the upper lip and keep their size; for
@@ -508,9 +508,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
         np.copyto(out[ly0:ly1, lx0:lx1], w_low, where=where.reshape(where.shape + ch))
         w_up = _remap(src, _sample(fine, up_px, obox), obox, window=origin) if has_obox else None
         if geo.half is not None:
-            # beside the corners, the side weight read at each pixel (read on the nodes and bilinear
-            # between, it was not 0 on the rays within a cell of the corners: the two sides' pixels
-            # apart there, a step in the skin where the label changes)
+            # round the corners, the side weight read at each pixel (read on the nodes and interpolated
+            # it is not 0 on the rays within a cell of a corner: the two sides' pixels would lie apart
+            # there, a step in the skin where the label changes)
             half_px = _refined(grid, geo.half)[1]
             for corner in (geo.dst_upper[0], geo.dst_upper[-1]):
                 cbox = _clip_box(_box_around(corner[None], CORNER_CELLS * grid.step, pixels.shape), box)

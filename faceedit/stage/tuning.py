@@ -216,10 +216,10 @@ class EditTuning:
     beard_chin: tuple[float, float] = (0.82, 0.88)
     beard_blur: float = 0.05
     beard_strands: tuple[float, float] = (1.5, 2.5)
-    #: Strands read without the chin's verdict (:func:`faceedit.stage.beard.hair_strands`) are hair only where
-    #: darker than the upper cheeks (luma blurred over ``beard_blur``): all under the first share of theirs,
-    #: none over the second. A moustache or stubble reads 0.4-0.7; a retouched face's lips, nose and fold
-    #: lines, stranded against its smooth cheeks, 0.9 and over.
+    #: Strands read without the chin's verdict (:func:`faceedit.stage.beard.hair_strands`) are hair where
+    #: darker than the upper cheeks (luma blurred over ``beard_blur``: all under the first share of theirs,
+    #: none over the second) or as far as ``beard_chin`` reads the face bearded. A moustache or stubble reads
+    #: 0.4-0.7; a retouched face's lips, nose and fold lines, stranded against its smooth cheeks, 0.9 and over.
     strand_dark: tuple[float, float] = (0.8, 0.9)
     #: ... but the flattened cheeks not within the first of these eye distances of the mouth's
     #: outer corners, all from the second: a laugh's creases at its corners are dark and, on a
