@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from london_ids import london_ids  # noqa: E402
+from london_ids import add_photo_args, photo_paths  # noqa: E402
 
 #: The bands under the upper lid's margin (eye widths, corner to corner).
 BANDS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.13, 0.17, 0.22)
@@ -66,11 +66,7 @@ def eye_profiles(rgb: np.ndarray, mesh: np.ndarray) -> list[np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--london", type=Path, default=None, help="London HD (its neutral/ photos)")
-    ap.add_argument("--ids", default="train", help="train, held, none or a comma-separated list")
-    ap.add_argument("--pairs", type=int, default=20, help="how many of the ids (train)")
-    ap.add_argument("--photos", type=Path, default=None, help="a folder of other photos (jpg, png)")
-    ap.add_argument("--targets", default="surprised,fearful")
+    add_photo_args(ap, "surprised,fearful")
     args = ap.parse_args()
 
     from faceedit.api import Editor
@@ -78,13 +74,7 @@ def main() -> None:
     from faceedit.flow import edit_faces
     from faceedit.models.request import EditRequest
 
-    paths: list[Path] = []
-    if args.london is not None:
-        paths += [args.london / "neutral" / f"{i}.jpg" for i in london_ids(args.london, args.ids, args.pairs)]
-    if args.photos is not None:
-        paths += sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if not paths:
-        sys.exit("no photos: give --london or --photos")
+    paths = photo_paths(args)
     ed = Editor.from_pretrained("stage", device="cpu")
     targets = [t for t in args.targets.split(",") if t]
     rows: dict[str, list[np.ndarray]] = {name: [] for name in ["photo"] + targets}

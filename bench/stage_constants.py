@@ -298,6 +298,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "warp.MIN_JACOBIAN": ("N", "a fold-over guard"),
     "warp.INNER_LIPS": ("G", "68-point indices"),
     "warp.WARP_POINTS": ("G", "68-point indices"),
+    "warp.UPPER_LIDS": ("G", "68-point indices"),
 }
 
 

@@ -50,6 +50,8 @@ from faceedit.stage.warp import (
     MIN_JACOBIAN,
     WARP_POINTS,
     Grid,
+    carried_points,
+    carried_values,
     half_grid,
     jacobian_det,
     polygon_distance,
@@ -329,10 +331,13 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             curves.append(((du, dl), (su, sl)))
         corners_dst = [x for (du, _), _ in curves for x in (du[0], du[-1])]
         corners_src = [x for _, (su, _) in curves for x in (su[0], su[-1])]
-        base_dst = np.vstack([moved[base], moved_anchors, corners_dst])
-        base_src = np.vstack([src_lm[base], anchors, corners_src])
+        # (and the bands carried with the upper lids and the brows, last)
+        base_dst, base_src = carried_values(np.vstack([moved[base], moved_anchors, corners_dst]),
+                                            np.vstack([src_lm[base], anchors, corners_src]),
+                                            carried_points(src_lm, moved, *tn.carried_bands), TPS_REG)
         nb = len(base_dst)
-        # every spline's centres: the base points (landmarks, anchors, the cuts' corners), then
+        n_carried = nb - (nbase + len(anchors) + len(corners_dst))
+        # every spline's centres: the base points (landmarks, anchors, the cuts' corners, the carried bands), then
         # each cut's curve points
         centre_parts, value_parts, first = [base_dst], [base_src], []
         for cut, ((du, dl), (su, sl)) in zip(cuts, curves):
@@ -356,7 +361,9 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
             keep_up = [k for k, i in enumerate(base) if i not in cut.lower_only]
             keep_up = np.r_[keep_up, np.arange(nbase, nb), on_up]  # + anchors, corners, the curve
             keep_low = [k for k, i in enumerate(base) if i not in cut.upper_only]
-            keep_low = np.r_[keep_low, np.arange(nbase, nb), on_low]
+            # (an eye's lower lid: not the bands carried over its upper lid)
+            shared = np.arange(nbase, nb if cut.name == MOUTH.name else nb - n_carried)
+            keep_low = np.r_[keep_low, shared, on_low]
             splines += [(keep_up, values[keep_up]), (keep_low, values[keep_low])]
         if coarse is None:
             made = [f * w for f in bank.fields(splines)]

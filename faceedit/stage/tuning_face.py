@@ -27,6 +27,13 @@ class WarpTuning:
     #: field left to fade from the moved brows to the region's edge moves the hair of a face made
     #: to smile; a spline pinned by one row still bulges between it and that edge.
     forehead_pin: tuple[float, float] = (0.5, 0.8)
+    #: Bands a warp carries whole where an upper lid and its brow move apart
+    #: (:func:`~faceedit.stage.warp.carried_points`): the lashes, this many of the eye's widths above
+    #: the lid's middle points (37, 38, 43, 44), and the brow, this many below its points; carried
+    #: where the two move apart by more than the third of these shares of their distance, wholly
+    #: from the fourth; not where the lid comes down by the fifth of the eye's widths (a closing lid
+    #: is drawn). What stretches is the skin between. Lashes 0: none.
+    carried_bands: tuple[float, float, float, float, float] = (0.2, 0.25, 0.1, 0.25, 0.1)
     #: (inner, outer) of the region weight, in eye distances from the face outline, over which
     #: the appearance maps are laid onto a face.
     paint_region: tuple[float, float] = (0.0, 0.3)

@@ -324,6 +324,62 @@ def warp_anchors(lm: np.ndarray, moved: np.ndarray | None = None, tuning: WarpTu
     return np.vstack([ring, (ring + np.roll(ring, 1, axis=0)) / 2, *rows])
 
 
+#: Each eye's upper lid (its corners and middle points of the 68) and its brow, that
+#: :func:`carried_points` ride on.
+UPPER_LIDS = (((36, 37, 38, 39), BROWS[:5]), ((42, 43, 44, 45), BROWS[5:]))
+
+
+def carried_points(lm: np.ndarray, moved: np.ndarray, lashes: float, brow: float, apart: float, wholly: float,
+                   closing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points that carry the lashes with each upper lid and the brow whole: above each upper lid's
+    middle points (:data:`UPPER_LIDS`), ``lashes`` eye widths up the face, and under the brow's point
+    nearest above each, ``brow`` eye widths down; where each lies after the move (``moved``, as the
+    point it hangs from), where it comes from carried whole (``lm``) and how far it is carried:
+    wholly where the lid and the brow move apart by ``wholly`` of their distance or more (a
+    surprise's 0.3-0.7), not where by ``apart`` or less (a smile's brows, a few hundredths; a frown's
+    lowered over the lids) or where the lid
+    comes down by ``closing`` eye widths or more (a blink, a wink, sleepy lids: the lid
+    :func:`faceedit.stage.lids.close_lids` draws); a share between. A warp driven by them as well
+    (:func:`carried_values`) stretches the skin between the two bands, not the lashes or the brow (a
+    surprise's brows rising more than its lids drew the lashes out into streaks twice their length, a
+    made-up eye's a dark smear; the lashes' band held alone, the brow above it was drawn out downwards
+    instead). Returns
+    ((N, 2) after, (N, 2) before, (N,) how far); none where ``lashes`` is 0."""
+    lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
+    if lashes <= 0:
+        return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
+    up, _ = _face_up(lm)
+    across = np.array([up[1], -up[0]])
+    after, before, share = [], [], []
+    for (a, b, c, d), brows in UPPER_LIDS:
+        width = float(np.linalg.norm(lm[d] - lm[a]))
+        for i in (b, c):
+            j = brows[int(np.argmin(np.abs((lm[brows] - lm[i]) @ across)))]
+            gap, gap_now = float((lm[j] - lm[i]) @ up), float((moved[j] - moved[i]) @ up)
+            grown = gap_now / max(gap, 1e-6) - 1.0
+            carry = float(np.clip((grown - apart) / max(wholly - apart, 1e-6), 0.0, 1.0))
+            carry *= 1.0 - float(np.clip(-((moved[i] - lm[i]) @ up) / (max(closing, 1e-6) * width), 0.0, 1.0))
+            for k, h in ((i, lashes * width), (j, -brow * width)):
+                after.append(moved[k] + h * up)
+                before.append(lm[k] + h * up)
+                share.append(carry)
+    return np.array(after), np.array(before), np.array(share)
+
+
+def carried_values(centres: np.ndarray, values: np.ndarray, carried: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   reg: float) -> tuple[np.ndarray, np.ndarray]:
+    """A backward spline's ``centres`` and ``values`` (where moved points lie, where they came from) with
+    the carried points (:func:`carried_points`) that are carried at all: each valued as far toward where
+    it comes from carried whole as it is carried, from where the spline without them takes it (a point
+    not carried at all leaves the warp as it is, so the warp does not jump as one starts to be)."""
+    after, before, share = carried
+    on = share > 0
+    if not on.any():
+        return centres, values
+    own = ThinPlateSpline(centres, values, reg=reg)(after[on])
+    return np.vstack([centres, after[on]]), np.vstack([values, own + share[on, None] * (before[on] - own)])
+
+
 def face_grid(lm: np.ndarray, outer: float = WarpTuning.region_outer, cells: int = FIELD_GRID) -> Grid:
     """The grid a face's fields live on: the face outline grown by ``outer`` eye distances."""
     return Grid.around(region_outline(lm, grow=outer + 0.05), cells)
@@ -347,8 +403,10 @@ def backward_field(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, min_jacob
 
     def field_for(scale: float) -> np.ndarray:
         moved = src_lm + scale * (dst_lm - src_lm)
-        tps = ThinPlateSpline(np.vstack([moved[WARP_POINTS], anchors]),
-                              np.vstack([src_lm[WARP_POINTS], anchors]), reg=1e-3)
+        centres, values = carried_values(np.vstack([moved[WARP_POINTS], anchors]),
+                                         np.vstack([src_lm[WARP_POINTS], anchors]),
+                                         carried_points(src_lm, moved, *tn.carried_bands), 1e-3)
+        tps = ThinPlateSpline(centres, values, reg=1e-3)
         return (tps(nodes) - nodes) * w
 
     f = field_for(1.0)
