@@ -11,9 +11,12 @@ the lids lie over the rest) the white's luma just outside the iris (1.1-1.3 ``r`
 white's further out (1.4-1.8 ``r``; both over pixels at least 0.6 of the outer band's 90th
 percentile: the white, not a lash or the lid), and the fine detail there (mean absolute luma
 less its blur of 1.5 px, on pixels at least 0.85 of the outer band's median: the white, not
-the iris's edge rising into it) near over far. A grey ring drawn round the iris reads a luma ratio
-under 1 and a smooth one a detail ratio under 1; the photo's own open eyes read the same way
-are printed first (``photo``). The last lines give per target the median, lowest and highest.
+the iris's edge rising into it) near over far; and on the same arcs the iris's rim (0.88-1.0 ``r``)
+over its body (0.6-0.8 ``r``), median lumas: a photo's dark limbal ring reads under 1, a kept
+iris whose edge was lightened from within (a pale ring round a smaller iris) over it. A grey ring
+drawn round the iris reads a luma ratio under 1 and a smooth one a detail ratio under 1; the
+photo's own open eyes read the same way are printed first (``photo``). The last lines give per
+target the median, lowest and highest.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LONDON = ROOT.parent / "shared" / "data" / "london_hd"
 
 
-def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float]]:
-    """Per eye whose iris is found (image left first): (near over far luma, near over far detail)."""
+def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float, float]]:
+    """Per eye whose iris is found (image left first): (near over far luma, near over far detail,
+    rim over body luma)."""
     lum = luma(rgb.astype(np.float32) / 255)
     detail = np.abs(lum - cv2.GaussianBlur(lum, (0, 0), 1.5))
     out = []
@@ -68,8 +72,10 @@ def ring(rgb: np.ndarray, mesh: np.ndarray) -> list[tuple[float, float]]:
         light = here > 0.85 * np.median(here[far])
         if (near & light).sum() < 10 or (far & light).sum() < 10:
             continue
+        rim, body = arc & (dist > 0.88 * r) & (dist < r), arc & (dist > 0.6 * r) & (dist < 0.8 * r)
         out.append((float(np.median(here[near]) / np.median(here[far])),
-                    float(fine[near & light].mean() / max(float(fine[far & light].mean()), 1e-6))))
+                    float(fine[near & light].mean() / max(float(fine[far & light].mean()), 1e-6)),
+                    float(np.median(here[rim]) / max(float(np.median(here[body])), 1e-6))))
     return out
 
 
@@ -82,7 +88,7 @@ def main() -> int:
     args = ap.parse_args()
     editor = Editor.from_pretrained("stage", detector="mediapipe")
     det = get_detector("mediapipe")
-    reads: dict[str, list[tuple[float, float]]] = {}
+    reads: dict[str, list[tuple[float, float, float]]] = {}
     for kind in args.kinds.split(","):
         for i in args.ids.split(","):
             bgr = cv2.imread(str(args.data / kind / f"{i}.jpg"))
@@ -99,13 +105,13 @@ def main() -> int:
                     continue
                 got = ring(img, np.asarray(face.dense)[:468, :2])
                 reads.setdefault(name, []).extend(got)
-                line.append(f"{name} " + " ".join(f"{a:.3f}/{b:.2f}" for a, b in got))
+                line.append(f"{name} " + " ".join(f"{a:.3f}/{b:.2f}/{c:.2f}" for a, b, c in got))
             print(f"{kind}/{i}: " + " | ".join(line), flush=True)
     for name, got in reads.items():
         v = np.array(got)
         print(f"{name}: white near/far luma median {np.median(v[:, 0]):.3f} (lowest {v[:, 0].min():.3f}, highest "
               f"{v[:, 0].max():.3f}); detail near/far median {np.median(v[:, 1]):.2f} (lowest {v[:, 1].min():.2f}); "
-              f"{len(v)} eyes")
+              f"rim/body median {np.median(v[:, 2]):.3f} (p90 {np.percentile(v[:, 2], 90):.3f}); {len(v)} eyes")
     return 0
 
 

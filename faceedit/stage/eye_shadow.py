@@ -99,7 +99,8 @@ def _unshadow(src: np.ndarray, core: np.ndarray, gx: np.ndarray, gy: np.ndarray,
 
 
 def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int], poly: np.ndarray, c: np.ndarray,
-              r: float, rel: np.ndarray, blur: float, tuning: EyesTuning) -> tuple[np.ndarray, np.ndarray] | None:
+              r: float, rel: np.ndarray, blur: float, tuning: EyesTuning
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """An iris kept at its own size (centre ``c``, radius ``r``, photo px) read from the eye's source box
     ``src`` (unit RGB; ``box`` its (x0, y0, x1, y1) in the photo; ``core`` the visible opening's soft
     cover there, ``poly`` the opening): its ring colours (:func:`~faceedit.stage.iris_rings.radial_profile`,
@@ -108,8 +109,8 @@ def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int],
     source's lid margin, all from one): where the source shows it lit, or a glint, the same offset; under
     a top still in shadow its lower half mirrored (``iris_mirror_from``: its fibres run out from the centre);
     else round its own ring (:func:`~faceedit.stage.iris_rings.iris_around`, off the glints: a catchlight
-    beside the unseen angles drew an arc round the pupil), else the ring's colour. None where too few of
-    its rings show."""
+    beside the unseen angles drew an arc round the pupil), else the ring's colour; and how much of each
+    offset's colour is the source's own there (0-1). None where too few of its rings show."""
     # read within the iris's own square (its rings reach 1.25 radii at most, its edge a few blurs)
     reach = 1.3 * r + 2.0 * blur + 3.0
     x0, y0 = max(box[0], int(np.floor(c[0] - reach))), max(box[1], int(np.floor(c[1] - reach)))
@@ -158,4 +159,4 @@ def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int],
     ring_col = _sample(lit_src, mirror) * w_m + ring_col * (1 - w_m)
     direct = c + rel - sbox
     w_d = np.clip((_sample(np.maximum(sure, core * (1 - off_glint)), direct) - 0.3) / 0.6, 0, 1)[..., None]
-    return profile, _sample(lit_src, direct) * w_d + ring_col * (1 - w_d)
+    return profile, _sample(lit_src, direct) * w_d + ring_col * (1 - w_d), w_d[..., 0]
