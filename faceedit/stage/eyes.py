@@ -454,7 +454,8 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         kept.append(k)
         out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, True), tuning,
                            photo_scale, in_place)
-        out = lift_white(out, source, lm[e], moved[e], (c_d, r), tuning)  # out is this call's (or the caller's)
+        out = lift_white(out, source, lm[e], moved[e], (c_d, r), tuning, (disc, (int(mx0), int(my0))),
+                         own)  # out is this call's (or the caller's)
     return out, kept
 
 

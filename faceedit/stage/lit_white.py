@@ -51,13 +51,17 @@ def lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarr
 
 
 def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
-               iris: tuple[np.ndarray, float], tn: EyesTuning) -> np.ndarray:
+               iris: tuple[np.ndarray, float], tn: EyesTuning,
+               drawn: tuple[np.ndarray, tuple[int, int]] | None = None, soft: float = 0.5) -> np.ndarray:
     """``out`` (the photo with an opened eye's iris kept, written over) with that eye's white
     lifted: where the lighter part of its opening (``eye_dst``, the eye's 68-point contour in
-    ``out``) outside the iris (``iris``: its centre and radius there), its luma's 75th percentile,
+    ``out``) outside the iris (``iris``: its centre and radius there; ``drawn``: the kept iris's own
+    cover instead, on a box of ``out`` from its (x, y) corner, which holds the opening: the disc's edge
+    where the kept iris carries the photo's own past its radius), its luma's 75th percentile,
     is under ``open_white_over_cheek`` of the cheek's under the eye (:func:`cheek_under` of
     ``eye_src`` in ``source``), all of the opening outside the iris is multiplied by the gain that
-    brings it there (at most ``open_white_gain_most``), its edges half a pixel soft; its colour
+    brings it there (at most ``open_white_gain_most``), its edges as soft as the photo's (``soft``, px:
+    a blurred photo's opening lifted with a half-pixel edge was a pale polygon with hard corners); its colour
     moved as far toward ``narrow_white_tint`` of the cheek's chromaticity (the rest grey) as the
     gain lifts it (lifted in its own colour, the lids' shadow's lilac read as a lilac ball). The lashes and
     the lid's margin inside the contour take the same gain: nothing in the opening changes against
@@ -77,9 +81,16 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
     if x1 - x0 < 4 or y1 - y0 < 4:
         return out
     cover = polygon_coverage(eye_dst, (int(x0), int(y0), x1, y1)).astype(np.float32)
-    yy, xx = np.mgrid[y0:y1, x0:x1]
-    c, r = iris
-    disc = np.clip(r + 0.5 - np.hypot(xx - c[0], yy - c[1]), 0.0, 1.0).astype(np.float32)
+    if drawn is None:
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        c, r = iris
+        disc = np.clip(r + 0.5 - np.hypot(xx - c[0], yy - c[1]), 0.0, 1.0).astype(np.float32)
+    else:
+        cover_d, (dx, dy) = drawn
+        disc = np.zeros((y1 - y0, x1 - x0), np.float32)
+        ys, xs = slice(max(y0, dy), min(y1, dy + cover_d.shape[0])), slice(max(x0, dx), min(x1, dx + cover_d.shape[1]))
+        disc[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0] = cover_d[ys.start - dy:ys.stop - dy,
+                                                                                xs.start - dx:xs.stop - dx]
     cur = out[y0:y1, x0:x1, :3].astype(np.float32) / unit
     seen = (cover > 0.5) & (disc < 0.5)
     if int(seen.sum()) < 6:
@@ -89,7 +100,7 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
                          tn.open_white_gain_most))
     if gain <= 1.0 + 1e-3:
         return out
-    a = (cv2.GaussianBlur(cover, (0, 0), 0.5) * (1.0 - disc))[..., None]
+    a = (cv2.GaussianBlur(cover, (0, 0), max(0.5, soft)) * (1.0 - disc))[..., None]
     # the colour toward a white's: the share of the light the gain adds
     tint = skin / max(float(luma(skin)), 1e-6)
     toward = ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32)
