@@ -120,11 +120,9 @@ def test_a_smiling_eye_made_surprised_has_an_open_eye_s_white():
     assert min(whites) >= 0.78, whites
 
 
-def test_the_kept_iris_s_own_cover_is_left_and_a_soft_photo_s_opening_lifted_softly():
+def test_the_kept_iris_s_own_cover_is_left_as_drawn():
     """Given the kept iris's own cover (its edge carried past its radius, here to 11 px of the 9), the ring between
-    stays as it was (lifted with the white it was a pale ring round the iris); given the photo's softness (3 px), the
-    lift fades in over several pixels across the opening's contour (half a pixel's edge: a pale polygon with hard
-    corners on a blurred photo), not one or two."""
+    stays as it was; lifted with the white (the disc at the radius alone), it was a pale ring round the iris."""
     tn = EyesTuning()
     img, eye, iris = _eye()
     yy, xx = np.mgrid[0:120, 0:160]
@@ -135,11 +133,5 @@ def test_the_kept_iris_s_own_cover_is_left_and_a_soft_photo_s_opening_lifted_sof
     np.testing.assert_array_equal(out[ring], img[ring])
     plain = lift_white(img.copy(), img, eye, eye, iris, tn)
     assert np.abs(plain[ring].astype(int) - img[ring]).mean() > 10
-
-    def rise(x: np.ndarray) -> int:  # columns over which the lift grows from a tenth to nine tenths (rows 48-52)
-        d = (luma(x[48:53, 40:66].astype(np.float32)) / np.maximum(luma(img[48:53, 40:66].astype(np.float32)), 1)).mean(0)
-        f = (d - 1) / max(float(d.max() - 1), 1e-6)
-        return int(np.argmax(f >= 0.9)) - int(np.argmax(f >= 0.1))
-
-    soft = lift_white(img.copy(), img, eye, eye, iris, tn, soft=3.0)
-    assert rise(plain) <= 3 and rise(soft) >= rise(plain) + 4, (rise(plain), rise(soft))  # measured 3 and 11
+    white = (dist > 13) & (np.abs(yy - 50) < 4) & (np.abs(xx - 80) < 25)  # the white lifted alike (its gain read
+    assert np.abs(out[white].astype(int) - plain[white]).max() <= 2  # off the iris: a few pixels fewer)

@@ -52,7 +52,7 @@ def lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarr
 
 def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
                iris: tuple[np.ndarray, float], tn: EyesTuning,
-               drawn: tuple[np.ndarray, tuple[int, int]] | None = None, soft: float = 0.5) -> np.ndarray:
+               drawn: tuple[np.ndarray, tuple[int, int]] | None = None) -> np.ndarray:
     """``out`` (the photo with an opened eye's iris kept, written over) with that eye's white
     lifted: where the lighter part of its opening (``eye_dst``, the eye's 68-point contour in
     ``out``) outside the iris (``iris``: its centre and radius there; ``drawn``: the kept iris's own
@@ -60,8 +60,7 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
     where the kept iris carries the photo's own past its radius), its luma's 75th percentile,
     is under ``open_white_over_cheek`` of the cheek's under the eye (:func:`cheek_under` of
     ``eye_src`` in ``source``), all of the opening outside the iris is multiplied by the gain that
-    brings it there (at most ``open_white_gain_most``), its edges as soft as the photo's (``soft``, px:
-    a blurred photo's opening lifted with a half-pixel edge was a pale polygon with hard corners); its colour
+    brings it there (at most ``open_white_gain_most``), its edges half a pixel soft; its colour
     moved as far toward ``narrow_white_tint`` of the cheek's chromaticity (the rest grey) as the
     gain lifts it (lifted in its own colour, the lids' shadow's lilac read as a lilac ball). The lashes and
     the lid's margin inside the contour take the same gain: nothing in the opening changes against
@@ -100,7 +99,7 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
                          tn.open_white_gain_most))
     if gain <= 1.0 + 1e-3:
         return out
-    a = (cv2.GaussianBlur(cover, (0, 0), max(0.5, soft)) * (1.0 - disc))[..., None]
+    a = (cv2.GaussianBlur(cover, (0, 0), 0.5) * (1.0 - disc))[..., None]
     # the colour toward a white's: the share of the light the gain adds
     tint = skin / max(float(luma(skin)), 1e-6)
     toward = ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32)
