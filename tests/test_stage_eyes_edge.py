@@ -29,6 +29,24 @@ def _rise(prof: np.ndarray, rs: np.ndarray) -> float:
     return float(rs[i10 + int(np.argmax(f[i10:] >= 0.9))] - rs[i10])
 
 
+def _kept(img: np.ndarray, lm: np.ndarray, moved: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    """The photo warped to ``moved`` with its opened eyes' irises kept."""
+    r = cut_warp(img, lm, moved)
+    return keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+
+
+def _irises(img: np.ndarray, lm: np.ndarray, moved: np.ndarray, mesh: np.ndarray) -> list:
+    """Per eye, the iris found on the photo (centre, radius) and its centre moved with the eye's corners."""
+    t = EyesTuning()
+    out = []
+    for k, e in enumerate(LM_EYES):
+        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
+        assert found is not None
+        corners = [e[0], e[3]]
+        out.append((found[0], found[1], found[0] + (moved[corners] - lm[corners]).mean(0)))
+    return out
+
+
 def test_the_kept_iris_edge_is_as_soft_as_the_photos():
     """A photo out of focus (blurred by 2 px): its iris edge rises over about 0.4 radii; the
     kept iris's edge where the lids' travel stretched it (up and out) rises over most of that
@@ -36,21 +54,14 @@ def test_the_kept_iris_edge_is_as_soft_as_the_photos():
     edge: 0.4-0.67 of it)."""
     img, lm, mesh, moved = _eye_face(open_up=0.12)
     img = cv2.GaussianBlur(img, (0, 0), 2.0)
-    r = cut_warp(img, lm, moved)
-    kept = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
-    t = EyesTuning()
+    kept = _kept(img, lm, moved, mesh)
     rs = np.linspace(0.6, 1.25, 27)
-    for k, e in enumerate(LM_EYES):
-        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
-        assert found is not None
-        c, rad = found
-        corners = [e[0], e[3]]
-        cd = c + (moved[corners] - lm[corners]).mean(0)
+    for c, rad, cd in _irises(img, lm, moved, mesh):
         source = _rise(_profile(img, c, rad, 0.0, rs), rs)  # across the eye: no lid, no stretch
         assert source > 0.3
         for angle in (-50.0, -130.0):
             width = _rise(_profile(kept, cd, rad, angle, rs), rs)
-            assert width > 0.8 * source, (k, angle, width, source)
+            assert width > 0.8 * source, (angle, width, source)
 
 
 def test_the_kept_iris_carries_the_photos_limbal_ring_where_the_photo_shows_it():
@@ -60,7 +71,6 @@ def test_the_kept_iris_carries_the_photos_limbal_ring_where_the_photo_shows_it()
     radii; measured 0.012). A disc edged at the limbus's circle with the edge's blur whitened the
     ring from inside, a pale ring round a smaller iris: 0.15."""
     img, lm, mesh, moved = _eye_face(open_up=0.12)
-    t = EyesTuning()
     iris = np.array((70, 90, 110))
     yy, xx = np.mgrid[:img.shape[0], :img.shape[1]]
     for e in LM_EYES:
@@ -70,19 +80,13 @@ def test_the_kept_iris_carries_the_photos_limbal_ring_where_the_photo_shows_it()
         ring = (d > 0.82 * IRIS * np.linalg.norm(pts[3] - pts[0])) & (np.abs(img.astype(int) - iris).sum(-1) == 0)
         img[ring] = (40, 50, 62)
     img = cv2.GaussianBlur(img, (0, 0), 1.2)
-    r = cut_warp(img, lm, moved)
-    kept = keep_irises(img, r.pixels, lm, moved, mesh, r.source_points)
+    kept = _kept(img, lm, moved, mesh)
     rs = np.linspace(0.8, 1.2, 17)
     across = (-15.0, 0.0, 15.0, 165.0, 180.0, 195.0)
-    for k, e in enumerate(LM_EYES):
-        found = find_iris(img.astype(np.float32) / 255, eye_polygon(mesh, k, t.lower_lid_raise), t)
-        assert found is not None
-        c, rad = found
-        corners = [e[0], e[3]]
-        cd = c + (moved[corners] - lm[corners]).mean(0)
+    for c, rad, cd in _irises(img, lm, moved, mesh):
         photo = np.mean([_profile(img, c, rad, a, rs) for a in across], 0)
         edit = np.mean([_profile(kept, cd, rad, a, rs) for a in across], 0)
-        assert float(np.abs(edit - photo).mean()) < 0.05, (k, edit.round(2), photo.round(2))
+        assert float(np.abs(edit - photo).mean()) < 0.05, (edit.round(2), photo.round(2))
 
 
 def test_iris_edge_reads_the_focus_and_the_limbal_ring():
