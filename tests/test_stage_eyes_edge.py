@@ -10,7 +10,8 @@ from test_models_eyes import IRIS, _eye_face
 
 from faceedit.pixels import luma
 from faceedit.stage.cutwarp import cut_warp
-from faceedit.stage.eyes import LM_EYES, _white_along, _white_fill, eye_polygon, find_iris, iris_edge, keep_irises
+from faceedit.stage.eyes import LM_EYES, _white_along, _white_fill, eye_polygon, find_iris, keep_irises
+from faceedit.stage.iris_rings import iris_edge
 from faceedit.stage.tuning import EyesTuning
 
 

@@ -18,7 +18,7 @@ off the same eyeball: the iris keeps its size and place, more white shows around
    not with the lids): read from the source's iris at the same offset where the source shows it,
    elsewhere (its top often lies under the lid) its own median colour at that distance from its
    centre (copying a visible part there doubles catchlights and makes seams), its edge as soft
-   as the source shows it (:func:`iris_edge`): the photo's own edge carried past its dark limbal
+   as the source shows it (:func:`~faceedit.stage.iris_rings.iris_edge`): the photo's own edge carried past its dark limbal
    ring where the source shows it, elsewhere drawn where the photo's edge rises into the white;
    where the stretched iris and its dark limbal ring
    show outside that circle, the white of the eye: the source's white shaded along the eye as
@@ -54,7 +54,7 @@ from faceedit.stage.blur_reading import FILL_BLUR, edge_blur
 from faceedit.stage.cut_curves import polygon_coverage
 from faceedit.stage.eye_open import eye_weight, open_shut_eye, shut
 from faceedit.stage.eye_shadow import lid_seen, lid_shade, read_iris, shade_under, top_edge
-from faceedit.stage.iris_rings import _sample
+from faceedit.stage.iris_rings import _sample, iris_edge, soft_disc
 from faceedit.stage.lid_move import move_lid_margin, shut_in
 from faceedit.stage.lit_white import lift_white
 from faceedit.stage.membrane import membrane_fill
@@ -564,44 +564,3 @@ def _white_along(pixels: np.ndarray, t: np.ndarray, white: np.ndarray, bins: int
     def at(tq: np.ndarray) -> np.ndarray:
         return (np.interp(tq, mids, ratio)[..., None] * white).astype(np.float32)
     return at
-
-
-def iris_edge(lum: np.ndarray, c: np.ndarray, r: float, tuning: EyesTuning) -> tuple[float, float, float]:
-    """(blur, reach) of the iris of centre ``c`` and radius ``r`` (px) in the luma ``lum`` as
-    the photo shows its edge on the left and right arcs (the lids lie over the top and bottom):
-    ``blur``, the Gaussian's sigma (px) whose 10-90 % rise is the edge's, from the iris's dark
-    to the white's light (at most ``iris_blur_max`` radii, at least half a pixel); ``reach``,
-    where (radii) the edge has risen ``limbus_rise`` of the way: the dark limbal ring's outer
-    edge (1.05 to ``limbus_reach_max``); ``mid``, half way between where it has risen half way
-    and ``limbus_rise`` of the way (radii, 1 to ``reach``): the edge of an iris drawn where the photo
-    does not show it (its rise from the dark limbal ring to the white as steep as the photo's)."""
-    rs = np.linspace(0.6, 1.6, 41) * r
-    ang = np.deg2rad(np.r_[np.linspace(-20, 20, 5), np.linspace(160, 200, 5)])
-    prof = _sample(lum.astype(np.float32), c + rs[:, None, None] * np.stack([np.cos(ang), np.sin(ang)], 1)[None]
-                   ).mean(1)
-    lo = float(prof[rs <= r].min())
-    hi = float(np.percentile(prof[rs >= 1.2 * r], 75))
-    if hi - lo < 1e-3:
-        return 0.5, 1.05, 1.0
-    rise = (prof - lo) / (hi - lo)
-    start = int(np.argmax(rs >= 0.8 * r))
-    i10 = start + int(np.argmax(rise[start:] >= 0.1))
-    i90 = i10 + int(np.argmax(rise[i10:] >= 0.9)) if (rise[i10:] >= 0.9).any() else len(rs) - 1
-    ir = i10 + int(np.argmax(rise[i10:] >= tuning.limbus_rise)) if (rise[i10:] >= tuning.limbus_rise).any() \
-        else len(rs) - 1
-    blur = float(np.clip((rs[i90] - rs[i10]) / 2.56, 0.5, tuning.iris_blur_max * r))
-    reach = float(np.clip(rs[ir] / r, 1.05, tuning.limbus_reach_max))
-
-    def crossing(level: float) -> float:  # the radius (px) where the rise first reaches ``level``, between samples
-        i = i10 + int(np.argmax(rise[i10:] >= level)) if (rise[i10:] >= level).any() else len(rs) - 1
-        if i == 0 or rise[i] <= rise[i - 1]:
-            return float(rs[i])
-        return float(rs[i - 1] + (rs[i] - rs[i - 1]) * (level - rise[i - 1]) / (rise[i] - rise[i - 1]))
-
-    return blur, reach, float(np.clip((crossing(0.5) + crossing(tuning.limbus_rise)) / 2 / r, 1.0, reach))
-
-
-def soft_disc(dist: np.ndarray, r: float | np.ndarray, blur: float) -> np.ndarray:
-    """The cover of a disc of radius ``r`` (px, or one per distance) at distances ``dist`` from its
-    centre, its edge blurred by a Gaussian of sigma ``blur`` (px; the logistic of the same spread)."""
-    return (1.0 / (1.0 + np.exp(np.clip((dist - r) / (0.55 * blur), -50, 50)))).astype(np.float32)

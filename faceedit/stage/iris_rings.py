@@ -1,7 +1,8 @@
 """An iris's rings of colour read from what a photo shows of it (:mod:`faceedit.stage.eyes` keeps an
 opened eye's iris, :mod:`faceedit.stage.gaze` moves it): the median colour at each fraction of its
 radius (:func:`radial_profile`), the iris where a lid hides it read round its own ring
-(:func:`iris_around`), and the limbus kept dark (:func:`dark_limbus`)."""
+(:func:`iris_around`), the limbus kept dark (:func:`dark_limbus`), and its edge as the photo shows it
+(:func:`iris_edge`, drawn with :func:`soft_disc`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import luma
+from faceedit.stage.tuning import EyesTuning
 
 
 def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -97,3 +99,44 @@ def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:
     lp = luma(out)
     out[m:] *= np.minimum(1.0, lp[m] / np.maximum(lp[m:], 1e-6))[:, None]
     return out
+
+
+def iris_edge(lum: np.ndarray, c: np.ndarray, r: float, tuning: EyesTuning) -> tuple[float, float, float]:
+    """(blur, reach) of the iris of centre ``c`` and radius ``r`` (px) in the luma ``lum`` as
+    the photo shows its edge on the left and right arcs (the lids lie over the top and bottom):
+    ``blur``, the Gaussian's sigma (px) whose 10-90 % rise is the edge's, from the iris's dark
+    to the white's light (at most ``iris_blur_max`` radii, at least half a pixel); ``reach``,
+    where (radii) the edge has risen ``limbus_rise`` of the way: the dark limbal ring's outer
+    edge (1.05 to ``limbus_reach_max``); ``mid``, half way between where it has risen half way
+    and ``limbus_rise`` of the way (radii, 1 to ``reach``): the edge of an iris drawn where the photo
+    does not show it (its rise from the dark limbal ring to the white as steep as the photo's)."""
+    rs = np.linspace(0.6, 1.6, 41) * r
+    ang = np.deg2rad(np.r_[np.linspace(-20, 20, 5), np.linspace(160, 200, 5)])
+    prof = _sample(lum.astype(np.float32), c + rs[:, None, None] * np.stack([np.cos(ang), np.sin(ang)], 1)[None]
+                   ).mean(1)
+    lo = float(prof[rs <= r].min())
+    hi = float(np.percentile(prof[rs >= 1.2 * r], 75))
+    if hi - lo < 1e-3:
+        return 0.5, 1.05, 1.0
+    rise = (prof - lo) / (hi - lo)
+    start = int(np.argmax(rs >= 0.8 * r))
+    i10 = start + int(np.argmax(rise[start:] >= 0.1))
+    i90 = i10 + int(np.argmax(rise[i10:] >= 0.9)) if (rise[i10:] >= 0.9).any() else len(rs) - 1
+    ir = i10 + int(np.argmax(rise[i10:] >= tuning.limbus_rise)) if (rise[i10:] >= tuning.limbus_rise).any() \
+        else len(rs) - 1
+    blur = float(np.clip((rs[i90] - rs[i10]) / 2.56, 0.5, tuning.iris_blur_max * r))
+    reach = float(np.clip(rs[ir] / r, 1.05, tuning.limbus_reach_max))
+
+    def crossing(level: float) -> float:  # the radius (px) where the rise first reaches ``level``, between samples
+        i = i10 + int(np.argmax(rise[i10:] >= level)) if (rise[i10:] >= level).any() else len(rs) - 1
+        if i == 0 or rise[i] <= rise[i - 1]:
+            return float(rs[i])
+        return float(rs[i - 1] + (rs[i] - rs[i - 1]) * (level - rise[i - 1]) / (rise[i] - rise[i - 1]))
+
+    return blur, reach, float(np.clip((crossing(0.5) + crossing(tuning.limbus_rise)) / 2 / r, 1.0, reach))
+
+
+def soft_disc(dist: np.ndarray, r: float | np.ndarray, blur: float) -> np.ndarray:
+    """The cover of a disc of radius ``r`` (px, or one per distance) at distances ``dist`` from its
+    centre, its edge blurred by a Gaussian of sigma ``blur`` (px; the logistic of the same spread)."""
+    return (1.0 / (1.0 + np.exp(np.clip((dist - r) / (0.55 * blur), -50, 50)))).astype(np.float32)
