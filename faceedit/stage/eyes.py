@@ -454,8 +454,8 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
         kept.append(k)
         out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, True), tuning,
                            photo_scale, in_place)
-        # the white lifted up to the iris's edge as the photo's rises half way and more (its carried edge's
-        # white part with the rest of the white: left, a dark ring round the iris; taken, a pale rim)
+        # the white lifted outside the iris as far in as the photo's edge has risen half way (``mid``): the
+        # carried edge's white part with the rest of the white, the gain read off the white alone
         iris_cover = soft_disc(np.linalg.norm(rel, axis=-1), r * mid, blur)
         out = lift_white(out, source, lm[e], moved[e], (c_d, r), tuning,
                          (iris_cover, (int(mx0), int(my0))))  # out is this call's (or the caller's)

@@ -102,7 +102,7 @@ def dark_limbus(profile: np.ndarray, share: float) -> np.ndarray:
 
 
 def iris_edge(lum: np.ndarray, c: np.ndarray, r: float, tuning: EyesTuning) -> tuple[float, float, float]:
-    """(blur, reach) of the iris of centre ``c`` and radius ``r`` (px) in the luma ``lum`` as
+    """(blur, reach, mid) of the iris of centre ``c`` and radius ``r`` (px) in the luma ``lum`` as
     the photo shows its edge on the left and right arcs (the lids lie over the top and bottom):
     ``blur``, the Gaussian's sigma (px) whose 10-90 % rise is the edge's, from the iris's dark
     to the white's light (at most ``iris_blur_max`` radii, at least half a pixel); ``reach``,

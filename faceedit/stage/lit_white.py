@@ -55,9 +55,8 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
                drawn: tuple[np.ndarray, tuple[int, int]] | None = None) -> np.ndarray:
     """``out`` (the photo with an opened eye's iris kept, written over) with that eye's white
     lifted: where the lighter part of its opening (``eye_dst``, the eye's 68-point contour in
-    ``out``) outside the iris (``iris``: its centre and radius there; ``drawn``: the kept iris's own
-    cover instead, on a box of ``out`` from its (x, y) corner, which holds the opening: the disc's edge
-    where the kept iris carries the photo's own past its radius), its luma's 75th percentile,
+    ``out``) outside the iris (``iris``: its centre and radius there; ``drawn``: the kept iris's
+    cover instead, on a box of ``out`` from its (x, y) corner that holds the opening), its luma's 75th percentile,
     is under ``open_white_over_cheek`` of the cheek's under the eye (:func:`cheek_under` of
     ``eye_src`` in ``source``), all of the opening outside the iris is multiplied by the gain that
     brings it there (at most ``open_white_gain_most``), its edges half a pixel soft; its colour
