@@ -337,9 +337,8 @@ def carried_points(lm: np.ndarray, moved: np.ndarray, lashes: float, brow: float
     point it hangs from), where it comes from carried whole (``lm``) and how far it is carried:
     wholly where the lid and the brow move apart by ``wholly`` of their distance or more (a
     surprise's 0.3-0.7), not where by ``apart`` or less (a smile's brows, a few hundredths; a frown's
-    lowered over the lids) or where the lid
-    comes down by ``closing`` eye widths or more (a blink, a wink, sleepy lids: the lid
-    :func:`faceedit.stage.lids.close_lids` draws); a share between. A warp driven by them as well
+    lowered over the lids) or where the lid comes down by ``closing`` eye widths or more (a blink, a
+    wink, sleepy lids: the lid :func:`faceedit.stage.lids.close_lids` draws); a share between. A warp driven by them as well
     (:func:`carried_values`) stretches the skin between the two bands, not the lashes or the brow (a
     surprise's brows rising more than its lids drew the lashes out into streaks twice their length, a
     made-up eye's a dark smear; the lashes' band held alone, the brow above it was drawn out downwards
@@ -403,10 +402,11 @@ def backward_field(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, min_jacob
 
     def field_for(scale: float) -> np.ndarray:
         moved = src_lm + scale * (dst_lm - src_lm)
+        reg = 1e-3  # the spline's smoothing, the carried points valued by the same one
         centres, values = carried_values(np.vstack([moved[WARP_POINTS], anchors]),
                                          np.vstack([src_lm[WARP_POINTS], anchors]),
-                                         carried_points(src_lm, moved, *tn.carried_bands), 1e-3)
-        tps = ThinPlateSpline(centres, values, reg=1e-3)
+                                         carried_points(src_lm, moved, *tn.carried_bands), reg)
+        tps = ThinPlateSpline(centres, values, reg=reg)
         return (tps(nodes) - nodes) * w
 
     f = field_for(1.0)
