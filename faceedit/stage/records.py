@@ -152,6 +152,10 @@ class FaceEdit:
     irises: np.ndarray | None = None  # (2, 5, 2) the irises' points (faceedit.faces.iris), or None
     sealed: bool = False  # lips the Face Mesh reads apart that meet in the photo (faceedit.stage.lips.lips_sealed)
     sealed_gap: float = 0.0  # their parting as read (eye distances), where a track's own reference carries it
+    # a gasp's 68 points and Face Mesh points with its lower lip and jaw where the photo shows them
+    # (faceedit.faces.open_mouth.lower_lip_seen), taken on as ``landmarks`` and ``mesh`` where the move
+    # closes its lips (plan_move; the state reads the Face Mesh's), else None
+    seen: tuple[np.ndarray, np.ndarray | None] | None = None
     eyes_hidden: bool = False  # sunglasses or a deep shadow (faceedit.faces.reading.eyes_hidden): brows, eyes held
     child: bool = False  # a young child's face (faceedit.faces.reading.reads_child): no adult teeth painted
     furrowed: float = 0.0  # the frown's furrow the photo shows between the brows (0..1, relief.furrow_shown)

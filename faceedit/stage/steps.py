@@ -43,6 +43,7 @@ import numpy as np
 from faceedit.edits.attributes import ATTRIBUTES
 from faceedit.edits.controls import CONTROLS, GAZE, HEAD_POSE
 from faceedit.faces.iris import iris_points
+from faceedit.faces.open_mouth import LOWER_LIP, lower_lip_seen, opens_tall
 from faceedit.faces.reading import eyes_hidden, reads_child
 from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
@@ -159,7 +160,10 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     whether an eye opens wider than the face's own neutral and how far each eye's lids are drawn closed (the controls'
     and the ``wink`` and ``sleepy`` targets', :func:`faceedit.stage.moves.lid_closures`; the warp holds those lids
     open). The state is read with the irises where the detector gives them; the raise of the upper lids off the irises
-    that the state does not read is taken away like a target's own moves (:meth:`Stage.lids_raised_change`)."""
+    that the state does not read is taken away like a target's own moves (:meth:`Stage.lids_raised_change`). A gasp's
+    state is read on the Face Mesh's points; where its move closes the lips the move starts from its lower lip and jaw
+    where the photo shows them (``face.seen``, :func:`gasps`): the jaw moved as the state moves the Face Mesh's, the
+    lower lip closing onto the upper, the chin raised with it."""
     s, lm, irises = face.request, face.landmarks, face.irises
     mediapipe = face.mesh is not None  # a face with a Face Mesh has MediaPipe's points
     turn = head_frame(face.mesh, face.depth, stage.tuning.turned)
@@ -174,6 +178,12 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else sides.goal(stage, lm, cur, new, s.strength)
     closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)  # goal_landmarks closed them
+    if closing > 0 and face.seen is not None:  # a gasp that closes: from its lower lip and jaw as the photo shows them
+        face.landmarks, face.mesh = face.seen
+        read, lm = lm, face.landmarks if turn is None else turn.frontal(face.landmarks)
+        seen = lm - read  # (the jaw moves as the state moves the read one; the lower lip closes, closing of the way)
+        seen[list(LOWER_LIP)] *= 1.0 - closing
+        goal += seen
     closes = 0.0 if keeps else like_closes(s.like, s.strength, stage.tuning.edit)
     if closes > closing:  # a reference whose lips meet: the goal's too
         goal, closing = close_lips(goal, closes), closes
@@ -474,26 +484,42 @@ def edit_face(stage: Statistics, face_in: StageFace, request: StageRequest,
     return out, face.result()
 
 
+def gasps(stage: Statistics, lm: np.ndarray) -> bool:
+    """Whether the 68 points ``lm`` (MediaPipe's) read a mouth open tall
+    (:func:`~faceedit.faces.open_mouth.opens_tall`) that their state reads no smile in (under
+    ``seen_smile``, :func:`~faceedit.stage.smile.smile_lift`): a laugh's lips dlib reads apart
+    differently, and its closing lifts no jaw."""
+    if not opens_tall(lm):
+        return False
+    cur = stage.state(lm, mediapipe=True)
+    return smile_lift(stage, cur, cur.expression) < stage.tuning.edit.seen_smile
+
+
 def planned(stage: Statistics, face_in: StageFace, request: StageRequest, pixels: np.ndarray) -> FaceEdit | None:
     """The :class:`FaceEdit` of one face with its move planned (:func:`plan_move`), as :func:`edit_face` starts it
     (upper lids read inside the white above an iris raised onto the lid's edge the pixels show,
-    :func:`~faceedit.stage.lid_edge.lids_on_edge`; lips they show sealed closed); None without 68 landmarks."""
+    :func:`~faceedit.stage.lid_edge.lids_on_edge`; lips they show sealed closed; a gasp's lower lip and jaw read where
+    dlib sees them, :func:`~faceedit.faces.open_mouth.lower_lip_seen`); None without 68 landmarks."""
     lm = np.asarray(face_in.landmarks, np.float64)
     if lm.shape != (68, 2):
         return None
     mesh = face_in.dense
     own = request if face_in.like is None else dataclasses.replace(request, like=face_in.like)
     lm = lids_on_edge(pixels, lm, iris_points(mesh), stage.tuning.eyes)
+    # a gasp's lower lip and jaw where the photo shows them, not inside the mouth where the Face Mesh reads them (a
+    # photo's: a video track's frames keep the tracked points, which dlib's would make jitter; not a laugh's)
+    seen = lower_lip_seen(pixels, lm, mesh) if mesh is not None and face_in.carried is None and gasps(stage, lm) else None
+    seen = None if seen is None else (seen[0], mesh_points(seen[1]))
     face = FaceEdit(own, lm, mesh_points(mesh), mesh_depth(mesh), iris_points(mesh), carried=face_in.carried,
                     photo_scale=face_in.photo_scale, furrowed=relief.furrow_shown(pixels, lm, stage.tuning.brows),
                     child=reads_child(mesh) if face_in.carried is None or face_in.carried.child is None
                     else face_in.carried.child,  # (a video track's: as its first edit read it)
-                    eyes_hidden=eyes_hidden(pixels, lm))
+                    eyes_hidden=eyes_hidden(pixels, lm), seen=seen)
     if face.mesh is not None and lip_gap(lm) > stage.tuning.edit.lips_closed \
             and lips_sealed_over_lip(pixels, face.mesh, stage.tuning.lips):
         # lips the pixels show meeting: the 68 points' inner lips meet too, so the state reads a
         # closed mouth and an edit that does not open it neither closes it again nor cuts it open
-        face.landmarks, face.sealed = close_lips(lm), True
+        face.landmarks, face.sealed, face.seen = close_lips(lm), True, None
         # a video track's own reference (the face's state plus a driver's change) carries that parting
         face.sealed_gap = lip_gap(lm) if face_in.like is not None else 0.0
     plan_move(stage, face)

@@ -152,6 +152,12 @@ class DlibLandmarks:
         return map_points(pts, sx, sy, rx0, ry0)
 
 
+def dlib_68(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """dlib's 68 points of the face in ``box`` (x0, y0, x1, y1, as its HOG detector draws it) on
+    ``rgb``: the predictor alone, at the scale it was trained for (:class:`DlibLandmarks`)."""
+    return DlibLandmarks()._landmarks(as_rgb8(rgb), np.asarray(box, np.float64))
+
+
 class DlibDetector(DlibLandmarks, Detector):
     """dlib HOG detector + 68-point shape predictor (offline default).
 
