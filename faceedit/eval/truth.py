@@ -278,6 +278,16 @@ def contact_sheet(editor: Editor, photos: list[tuple[str, str | None, str]], tar
     return labelled_grid(rows, ["input", *targets, "real target"], labels)
 
 
+def pooled(figs: dict[str, dict], keys: tuple[str, ...]) -> dict[str, float]:
+    """Each of ``keys`` over every entry of ``figs`` (figures by target or move, each with its
+    ``pairs``), weighted by its pairs; the entries without pairs (neutral made neutral: held-out
+    pairs run from each subject's neutral photo) left out, and nothing where none has any."""
+    used = [f for f in figs.values() if f.get("pairs", 0) > 0]
+    if not used:
+        return {}
+    return {k: round(float(np.average([f[k] for f in used], weights=[f["pairs"] for f in used])), 4) for k in keys}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-m", "--model", required=True)
@@ -305,8 +315,7 @@ def main(argv=None) -> int:
             "l1_input", "l1_edit", "ssim_input", "ssim_edit") + (("planned_closer", "oracle_closer") if a.oracle else ())
 
     def overall(figs: dict) -> dict:
-        return {k: round(float(np.average([f[k] for f in figs.values()],
-                                          weights=[f["pairs"] for f in figs.values()])), 4) for k in keys}
+        return pooled(figs, keys)
 
     report = {"model": a.model, "stage": not a.no_stage, "detector": editor.detector.name,
               "targets": figures, "all": overall(figures)}
@@ -314,7 +323,7 @@ def main(argv=None) -> int:
         ends = [t for t in ["neutral", *targets] if t in editor.targets()]
         moves = evaluate_transitions(editor, sets, ends, per_key=a.per_target, oracle=a.oracle)
         report["transitions"] = moves
-        report["transitions_all"] = overall(moves) if moves else {}
+        report["transitions_all"] = overall(moves)
     lights = [c for c in ("left", "right") if editor.stage is not None and c in editor.stage.lighting]
     if lights:
         photos = sorted({s["source"] for ps in pairs.values() for s, _ in ps if "london" in s["source"]})
