@@ -44,12 +44,17 @@ def _mesh(lm: np.ndarray) -> np.ndarray:
     return np.c_[xs.ravel(), ys.ravel(), np.arange(xs.size, dtype=np.float64)].astype(np.float32)
 
 
-def test_only_a_mouth_open_tall_is_asked_about():
+def test_only_a_mouth_open_tall_is_asked_about(monkeypatch):
+    def asked(rgb, box):
+        raise AssertionError("dlib asked about a closed mouth")
+
+    monkeypatch.setattr(om, "dlib_68", asked)
     lm = np.asarray(astronaut_face().landmarks, np.float64).copy()
     lm[[65, 66, 67]] = lm[[63, 62, 61]]  # her lips closed
     assert not om.opens_tall(lm)
     assert om.opens_tall(_gasp())
-    assert om.lower_lip_seen(np.zeros((8, 8, 3), np.uint8), lm, None) is None  # (dlib is not asked)
+    assert om.lower_lip_seen(PHOTO, lm, None) is None
+    assert not om.opens_tall(_gasp()[:5])  # (five points: no mouth to read)
 
 
 def test_the_lower_lip_and_jaw_go_where_dlib_reads_them(monkeypatch):

@@ -44,8 +44,8 @@ UPPER_AGREE = 0.13
 #: the photo's edge the warp reads past it and draws the chin's edge again, mirrored (Yale subject03
 #: and subject04; JAFFE's MK and KM, whose crops cut the chin; YM.SU1's collar pulled up).
 CHIN_SHOWN = 0.85
-#: The 68 points moved (the lower lip, outer and inner) and those held (the jaw line, brows,
-#: nose, eyes, the corners and the upper lip).
+#: The 68 points moved (the lower lip, outer and inner; the jaw line but its ends) and those held
+#: (the jaw's ends by the ears, the brows, nose, eyes, the corners and the upper lip).
 LOWER_LIP = (55, 56, 57, 58, 59, 65, 66, 67)
 JAW = tuple(range(3, 14))
 HELD = (0, 1, 2, 14, 15, 16) + tuple(range(17, 55)) + (60, 61, 62, 63, 64)
@@ -78,8 +78,10 @@ def _shown_below(lm: np.ndarray, shape: tuple[int, ...]) -> float:
 def opens_tall(lm: np.ndarray) -> bool:
     """Whether the 68 points ``lm`` read a mouth open tall (:data:`OPEN_FROM`)."""
     lm = np.asarray(lm, np.float64)
+    if lm.shape != (68, 2):
+        return False
     width = float(np.linalg.norm(lm[64] - lm[60]))
-    return lm.shape == (68, 2) and width > 0 and float(np.linalg.norm(lm[66] - lm[62])) >= OPEN_FROM * width
+    return width > 0 and float(np.linalg.norm(lm[66] - lm[62])) >= OPEN_FROM * width
 
 
 def lower_lip_seen(rgb: np.ndarray, lm: np.ndarray, dense: np.ndarray | None
