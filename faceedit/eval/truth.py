@@ -314,16 +314,13 @@ def main(argv=None) -> int:
     keys = ("landmark_error_input", "landmark_error_edit", "closer", "classifier_acc", "identity_cos", "same_person",
             "l1_input", "l1_edit", "ssim_input", "ssim_edit") + (("planned_closer", "oracle_closer") if a.oracle else ())
 
-    def overall(figs: dict) -> dict:
-        return pooled(figs, keys)
-
     report = {"model": a.model, "stage": not a.no_stage, "detector": editor.detector.name,
-              "targets": figures, "all": overall(figures)}
+              "targets": figures, "all": pooled(figures, keys)}
     if a.transitions:
         ends = [t for t in ["neutral", *targets] if t in editor.targets()]
         moves = evaluate_transitions(editor, sets, ends, per_key=a.per_target, oracle=a.oracle)
         report["transitions"] = moves
-        report["transitions_all"] = overall(moves)
+        report["transitions_all"] = pooled(moves, keys)
     lights = [c for c in ("left", "right") if editor.stage is not None and c in editor.stage.lighting]
     if lights:
         photos = sorted({s["source"] for ps in pairs.values() for s, _ in ps if "london" in s["source"]})

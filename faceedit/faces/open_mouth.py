@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceedit.faces.detectors.dlib import dlib_68, dlib_status
-from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.landmarks import eye_centres, eye_distance
 
 #: The Face Mesh's opening (its inner lips' gap, 68-point 62 to 66, over the inner corners' 60 to
 #: 64 distance) from which dlib is asked (:func:`opens_tall`): a gasp's opening is tall (JAFFE's posed
@@ -66,8 +66,9 @@ def predictor_box(lm: np.ndarray) -> np.ndarray:
 
 def _shown_below(lm: np.ndarray, shape: tuple[int, ...]) -> float:
     """How far (px) the photo (of ``shape``) reaches past the chin (68-point 8 of ``lm``) down the
-    face (square to the eye line)."""
-    d = lm[45] - lm[36]
+    face (square to the line between the eyes' centres, as the stage's face frame)."""
+    left, right = eye_centres(lm)
+    d = right - left
     n = np.array([-d[1], d[0]]) / max(float(np.linalg.norm(d)), 1e-9)
     h, w = shape[:2]
     ends = [((w - 1 if n[0] > 0 else 0) - lm[8, 0]) / n[0] if abs(n[0]) > 1e-9 else np.inf,

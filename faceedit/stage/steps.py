@@ -181,9 +181,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     if closing > 0 and face.seen is not None:  # a gasp that closes: from its lower lip and jaw as the photo shows them
         face.landmarks, face.mesh = face.seen
         read, lm = lm, face.landmarks if turn is None else turn.frontal(face.landmarks)
-        seen = lm - read  # (the jaw moves as the state moves the read one; the lower lip closes, closing of the way)
-        seen[list(LOWER_LIP)] *= 1.0 - closing
-        goal += seen
+        shift = lm - read  # (the jaw moves as the state moves the read one; the lower lip closes, closing of the way)
+        shift[list(LOWER_LIP)] *= 1.0 - closing
+        goal += shift
     closes = 0.0 if keeps else like_closes(s.like, s.strength, stage.tuning.edit)
     if closes > closing:  # a reference whose lips meet: the goal's too
         goal, closing = close_lips(goal, closes), closes

@@ -147,10 +147,8 @@ class EditTuning:
     #: state read from a smiling face's landmarks under-reads its opening, so removing the
     #: smile's state alone leaves the teeth showing; real neutral photos measure about 0.01.
     lips_closed: float = 0.03
-    #: A mouth open tall whose state reads a smile under this (:func:`~faceedit.stage.smile.smile_lift`) is a gasp:
-    #: its lower lip and jaw are read where dlib sees them (:func:`faceedit.stage.steps.gasps`; JAFFE's and Yale's
-    #: posed surprises read 0.04-0.41, two of Yale's 0.75 and 1.3; laughs from the web 1.7-2.2, London's smiles
-    #: open that tall 0.3-1.6).
+    #: A mouth open tall whose state reads a smile under this (:func:`~faceedit.stage.smile.smile_lift`) is a gasp,
+    #: its lower lip and jaw read where dlib sees them (:func:`faceedit.stage.steps.gasps`; docs/stage-tuning.md).
     seen_smile: float = 0.5
     #: A young child's mouth (:func:`faceedit.faces.reading.reads_child`) open this many eye
     #: distances between the inner lips or more shows its inside, its dark and its tongue (as red
