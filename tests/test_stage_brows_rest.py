@@ -1,12 +1,13 @@
 """A neutral edit leaves the brows no more oblique and the mouth's corners no lower than at rest
 (:func:`faceedit.stage.rest.at_rest`: :func:`~faceedit.stage.moves.brows_at_rest`,
-:func:`~faceedit.stage.moves.mouth_at_rest`)."""
+:func:`~faceedit.stage.moves.mouth_at_rest`); brows set low rise from where they are
+(:func:`faceedit.stage.rest.low_brows_kept`)."""
 
 import numpy as np
 import pytest
 
 from faceedit.stage.moves import BROW_EYES, brow_slope, brows_at_rest, face_frame, mouth_at_rest
-from faceedit.stage.rest import at_rest, brows_unknit, frown_shown, inner_brows
+from faceedit.stage.rest import at_rest, brows_unknit, frown_shown, inner_brows, low_brows_kept
 from faceedit.stage.tuning_face import BrowsTuning, RestTuning
 
 
@@ -178,3 +179,53 @@ def test_the_furrow_between_the_brows_is_read_off_the_lines_across_the_face(face
         a, b = mid - 0.12 * eye * u + k * eye * n, mid + 0.12 * eye * u + k * eye * n
         cv2.line(across, tuple(int(v) for v in a), tuple(int(v) for v in b), (90, 90, 90), 4, cv2.LINE_AA)
     assert furrow_shown(across, face) == 0.0
+
+
+def _brows_up(lm: np.ndarray, by: float) -> np.ndarray:
+    """``lm`` with its brows raised ``by`` eye distances."""
+    _, n, eye = face_frame(lm)
+    out = lm.copy()
+    out[17:27] -= by * eye * n
+    return out
+
+
+def test_brows_the_state_reads_lowered_rise_only_by_a_raising_targets_own_move(face):
+    _, n, eye = face_frame(face)
+    rest, aim = _brows_up(face, 0.05), _brows_up(face, 0.13)  # (a frown read, then the target's rise)
+    goal = aim.copy()
+    out = low_brows_kept(face, goal, rest, aim, 1.0)
+    rise = -((out - face)[17:27] @ n) / eye
+    assert np.allclose(rise, 0.08)  # the target's own rise from the photo's brows
+    assert np.array_equal(np.delete(out, np.r_[17:27], 0), np.delete(goal, np.r_[17:27], 0))
+    half = low_brows_kept(face, goal, rest, aim, 0.5)
+    assert np.allclose(-((half - face)[17:27] @ n) / eye, 0.105)
+    # a target that does not raise the brows (an edit to neutral releases what the state reads),
+    # brows the state reads raised, or none of it: the goal as it is
+    assert np.array_equal(low_brows_kept(face, rest, rest, rest, 1.0), rest)
+    assert np.array_equal(low_brows_kept(face, goal, _brows_up(face, -0.05), aim, 1.0), goal)
+    assert np.array_equal(low_brows_kept(face, goal, rest, aim, 0.0), goal)
+
+
+@pytest.mark.shared_data
+def test_low_set_brows_made_surprised_rise_about_as_much_as_brows_set_higher(shared_data):
+    """London's training faces whose brows the state reads lowered with no furrow between them (037, 068,
+    101, 139: made neutral, their brows rose 0.04-0.05 eye distances) made surprised: their brows rise by
+    under 0.11 eye distances (from the state's reading 0.13-0.14), as the faces with brows set higher
+    (001's 0.07, 097's 0.08)."""
+    from PIL import Image
+
+    from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
+    from faceedit.stage.records import StageFace
+    from faceedit.stage.steps import planned
+
+    ed = Editor.from_pretrained("stage", device="cpu")
+    rises = {}
+    for name in ("037", "068", "101", "139"):
+        rgb = np.asarray(Image.open(shared_data / "london" / "neutral" / f"{name}.jpg").convert("RGB"))
+        f = max(ed.detector.detect(rgb), key=lambda f: f.area)
+        plan = planned(ed.stage, StageFace(f.landmarks, dense=f.dense), ed.stage.request(EditRequest.of("surprised")), rgb)
+        assert plan is not None and plan.furrowed < 0.2
+        _, n, eye = face_frame(plan.landmarks)
+        rises[name] = float(-((plan.goal - plan.landmarks)[17:27] @ n).mean()) / eye
+    assert all(0.07 < r < 0.11 for r in rises.values()), rises

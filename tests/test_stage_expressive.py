@@ -74,16 +74,14 @@ def test_lids_over_the_irises_read_no_brows(stage):
 def test_surprised_london_face_made_neutral_brings_brows_and_lids_back(shared_data, monkeypatch):
     """A held-out London face (097, at half size) made surprised by the stage, then neutral: the
     way back lowers the brows and the lids toward the face's own, the brows more than the state
-    without the brows' reading does (:data:`BROWS_PER_LID` 0). Measured on the Face Mesh's points
-    (brows over the eyes; the lids' opening, eye distances): brows 0.336 own, 0.382 surprised,
-    0.3695 back (0.3774 without; the margin asked is 0.007: with the closing lower lip held to
-    1.3 of its own thickness, rows below the nose only, the mesh's brows on both ways back move
-    by 0.0003 with the mouth); opening 0.149, 0.173, 0.142. dlib's points read the brows 0.290,
-    0.397, 0.339 (0.376 without): the Face Mesh follows the edit's raised brows by less than
-    half, and the way back reads them by the lids' raise."""
+    without the brows' reading does (:data:`BROWS_PER_LID` 0). The brows over the eyes read by
+    dlib's points (eye distances): 0.290 own, 0.397 surprised, 0.346 back (0.385 without). The Face
+    Mesh follows the edit's raised brows by less than half (0.336, 0.376, 0.369, 0.374 without: by
+    margins of 0.005-0.007). The lids' opening on the Face Mesh's points: 0.149, 0.173, 0.142."""
     import cv2
     from PIL import Image
 
+    from faceedit.faces.detectors import get_detector
     from faceedit.stage import state
 
     path = shared_data / "london_hd" / "neutral" / "097.jpg"
@@ -100,16 +98,21 @@ def test_surprised_london_face_made_neutral_brings_brows_and_lids_back(shared_da
         return float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in ((37, 41), (38, 40), (43, 47), (44, 46))])
                      / eye_distance(lm))
 
+    def brows(img):
+        return _brow_height(np.asarray(max(dlib.detect(img), key=lambda f: f.area).landmarks, np.float64))
+
+    dlib = get_detector("dlib")
     own = face(rgb).landmarks
     wide = ed.edit(rgb, "surprised", face="largest")
     f = face(wide)
     st = ed.stage.state(f.landmarks, iris_points(f.dense), mediapipe=True)
     assert st.brows_raised > 0.02 and st.lids_raised > 0.02, (st.brows_raised, st.lids_raised)
-    back = face(ed.edit(wide, "neutral", face="largest")).landmarks
+    back_rgb = ed.edit(wide, "neutral", face="largest")
+    back = face(back_rgb).landmarks
     monkeypatch.setattr(state, "BROWS_PER_LID", 0.0)
-    without = face(ed.edit(wide, "neutral", face="largest")).landmarks
-    heights = [_brow_height(x) for x in (own, f.landmarks, back, without)]
-    assert heights[2] < heights[1] - 0.008 and heights[2] < heights[3] - 0.007, heights
+    without = ed.edit(wide, "neutral", face="largest")
+    heights = [brows(x) for x in (rgb, wide, back_rgb, without)]
+    assert heights[2] < heights[1] - 0.03 and heights[2] < heights[3] - 0.02, heights
     openings = [opening(x) for x in (own, f.landmarks, back)]
     # (back 0.1366 of the own 0.1485 before the nasolabial folds' easing, 0.1364 with it: the
     # re-detected lids move 0.0002 eye distances with the cheeks' pixels)

@@ -218,7 +218,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
                src_curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
                close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
                tuning: WarpTuning | None = None, follow_plan: bool = False,
-               upper_from: tuple[float, float] = (0.0, 0.0)) -> CutFields:
+               upper_from: tuple[float, float] = (0.0, 0.0), brows: np.ndarray | None = None) -> CutFields:
     """The cut warp's fields moving ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) on
     ``grid`` (default cuts: the mouth). ``src_curves``: {cut name: (upper, lower)} source curves
     (corner to corner, the corner of the cut's first landmark first) in place of those through
@@ -248,10 +248,12 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
     then meet toward its corners (:func:`~faceedit.stage.cut_curves.pointed_ends`). ``upper_from``:
     the arc shares of the mouth's source upper curve from each corner over which no upper lip
     lies above it (:func:`~faceedit.stage.lip_start.upper_lip_from`): the upper side's field
-    takes that stretch onto the new curve's tip (:func:`~faceedit.stage.lip_start.corner_stretch`)."""
+    takes that stretch onto the new curve's tip (:func:`~faceedit.stage.lip_start.corner_stretch`). ``brows``:
+    how deep each brow's band is carried (:func:`~faceedit.stage.warp.carried_points`); None: ``tuning``'s band."""
     tn = tuning if tuning is not None else WarpTuning()
     src_lm = np.asarray(src_lm, np.float64)
     dst_lm = np.asarray(dst_lm, np.float64)
+    band = None if brows is None else (brows, tn.brow_band[3])
     cuts = [MOUTH] if cuts is None else list(cuts)
     nodes = grid.points()
     coarse = None if is_exact() else half_grid(grid).points()
@@ -334,7 +336,7 @@ def cut_fields(src_lm: np.ndarray, dst_lm: np.ndarray, grid: Grid, cuts: list[Cu
         # (and the bands carried with the upper lids and the brows, last)
         base_dst, base_src = carried_values(np.vstack([moved[base], moved_anchors, corners_dst]),
                                             np.vstack([src_lm[base], anchors, corners_src]),
-                                            carried_points(src_lm, moved, *tn.carried_bands), TPS_REG)
+                                            carried_points(src_lm, moved, *tn.carried_bands, brows=band), TPS_REG)
         nb = len(base_dst)
         n_carried = nb - (nbase + len(anchors) + len(corners_dst))
         # every spline's centres: the base points (landmarks, anchors, the cuts' corners, the carried bands), then

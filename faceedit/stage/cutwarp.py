@@ -276,7 +276,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
              close_mouth: float = 0.0, mouth_interior: bool = True, teeth_rise: float = 0.0,
              carry_lower: np.ndarray | None = None, hide_lower: np.ndarray | None = None,
              found_corners: bool = False, photo_scale: float = 1.0, min_jacobian: float = MIN_JACOBIAN,
-             tuning: WarpTuning | None = None) -> CutWarpResult:
+             tuning: WarpTuning | None = None, brows: np.ndarray | None = None) -> CutWarpResult:
     """Warp the face in ``pixels`` ((H, W, 3) or (H, W), uint8 or uint16, any size) from
     landmarks ``src_lm`` to ``dst_lm`` ((68, 2) photo coordinates) with the inner-lip contour
     (and with ``eyelids`` the eyelids) as cuts: see the module notes and :class:`CutWarpResult`.
@@ -320,7 +320,9 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     it as its closed corners' crease (filled, they were smudged at 1350 px).
     ``min_jacobian``: the fold threshold (the move is scaled down below it). ``tuning``: the
     region moved and how the mouth's curves follow and round
-    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults).
+    (:class:`~faceedit.stage.tuning_face.WarpTuning`, default its defaults). ``brows``: (2,) how far
+    under its points each brow's hairs reach (:func:`~faceedit.stage.brow_band.brow_depths`), the band
+    a raised brow carries whole (:func:`~faceedit.stage.warp.carried_points`); None: ``tuning``'s.
 
     The hole is the caller's to paint, e.g. with the mouth filler of
     :mod:`faceedit.stage.mouth_bank` (its inputs are this result's fields)::
@@ -367,7 +369,7 @@ def cut_warp(pixels: np.ndarray, src_lm: np.ndarray, dst_lm: np.ndarray, *,
     def fields(upper_from: tuple[float, float]):
         return cut_fields(src_lm, dst_lm, grid, cuts, min_jacobian, None if lips is None else {"mouth": lips},
                           close_mouth, mouth_interior, teeth_rise, tn, follow_plan=carry_lower is not None,
-                          upper_from=upper_from)
+                          upper_from=upper_from, brows=brows)
 
     f = fields(starts)
     if f.scale < 1 and max(starts) > 0:  # (a stretch that folds the move gives way to the curve's own samples)

@@ -49,6 +49,7 @@ from faceedit.log import logger
 from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
+from faceedit.stage.brow_band import brow_depths
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eye_open import held_shut
@@ -102,7 +103,7 @@ from faceedit.stage.records import (
     mesh_points,
 )
 from faceedit.stage.regions import head_look
-from faceedit.stage.rest import at_rest
+from faceedit.stage.rest import at_rest, low_brows_kept
 from faceedit.stage.sealed import lips_sealed_over_lip, lower_teeth_line, past_lower_teeth
 from faceedit.stage.smile import (
     cheeks_flattened,
@@ -153,7 +154,9 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     (a new opening shaped like real open mouths and the jaw line turning with a dropped chin,
     :mod:`faceedit.stage.moves`; the named controls' moves and the target's own beyond its state: fear's stretched
     lips, disgust's raised upper lip, anger's knitted brows, those the face shows taken away,
-    :meth:`Stage.target_move_change`; a neutral edit's brows and mouth at rest (:func:`faceedit.stage.rest.at_rest`); on
+    :meth:`Stage.target_move_change`; brows set low that show no furrow raised from where they are by a target that
+    raises them (:func:`faceedit.stage.rest.low_brows_kept`);
+    a neutral edit's brows and mouth at rest (:func:`faceedit.stage.rest.at_rest`); on
     a face turned aside the move planned on it turned to the front, laid back by its turn,
     :mod:`faceedit.stage.turned`; a named target's smile the face shows already leaves its mouth and jaw line where
     they are, :func:`faceedit.stage.smile.smile_reached`), how far the lips close, how much of a smile is taken away,
@@ -177,6 +180,10 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     # the face's own expression kept (a relight, controls alone): its lips stay as they are
     keeps = s.target == "keep" and not s.aus and s.like is None
     goal = np.array(lm, np.float64) if keeps else sides.goal(stage, lm, cur, new, s.strength)
+    if s.like is None and s.target in stage.expressions and not keeps:  # brows set low rise from where they are
+        rest = stage.goal_landmarks(lm, cur, np.zeros_like(cur.expression), 1.0)
+        aim = stage.goal_landmarks(lm, cur, stage.target_state(s.target, cur), 1.0)
+        goal = low_brows_kept(lm, goal, rest, aim, s.strength * (1.0 - face.furrowed))
     closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)  # goal_landmarks closed them
     if closing > 0 and face.seen is not None:  # a gasp that closes: from its lower lip and jaw as the photo shows them
         face.landmarks, face.mesh = face.seen
@@ -312,7 +319,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
 
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The photo with the face warped to its goal (:func:`faceedit.stage.cutwarp.cut_warp`,
-    fold-free, full resolution, the lips and closing eyelids cut); eyes opened wider than the
+    fold-free, full resolution, the lips and closing eyelids cut; a raised brow carried whole down to
+    its hairs' lower edge, :func:`faceedit.stage.brow_band.brow_depths`); eyes opened wider than the
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
     mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
     carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
@@ -331,11 +339,14 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         if height > 0:
             rise = min(rise, (1.0 - tuning.teeth_kept) * float(face.carry[mid, 1] - cut[0][mid, 1]) / height)
 
+    brows = brow_depths(pixels, src, stage.tuning.warp)
+
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
                         close_mouth=face.closing if lips is not None else 0.0,
                         teeth_rise=rise, carry_lower=face.carry, hide_lower=face.hide_lower,
-                        found_corners=face.shown is not None, photo_scale=face.photo_scale, tuning=stage.tuning.warp)
+                        found_corners=face.shown is not None, photo_scale=face.photo_scale, tuning=stage.tuning.warp,
+                        brows=brows)
 
     r = face.warped = run(face.lips)
     for narrower in (face.below_teeth, face.unwidened):

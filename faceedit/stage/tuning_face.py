@@ -34,6 +34,15 @@ class WarpTuning:
     #: from the fourth; not where the lid comes down by the fifth of the eye's widths (a closing lid
     #: is drawn). What stretches is the skin between. Lashes 0: none.
     carried_bands: tuple[float, float, float, float, float] = (0.2, 0.25, 0.1, 0.25, 0.1)
+    #: Where a brow's lower edge is read (:func:`~faceedit.stage.brow_band.brow_depths`, eye widths
+    #: of its eye): the forehead's skin from the first of these above each middle point to the second,
+    #: the brow's darkest core from the third above it to the fourth below.
+    brow_read: tuple[float, float, float, float] = (0.35, 0.15, 0.1, 0.3)
+    #: The brow's lower edge where the luma under its core rises this share of the way back to the
+    #: skin; none found within the second of the lid; the band carried whole at most the third deep
+    #: (at least ``carried_bands``' brow) and, over each lid point, ending at least the fourth above
+    #: the lashes' band, the skin between them left to stretch.
+    brow_band: tuple[float, float, float, float] = (0.5, 0.1, 0.45, 0.08)
     #: (inner, outer) of the region weight, in eye distances from the face outline, over which
     #: the appearance maps are laid onto a face.
     paint_region: tuple[float, float] = (0.0, 0.3)

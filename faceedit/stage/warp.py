@@ -330,7 +330,8 @@ UPPER_LIDS = (((36, 37, 38, 39), BROWS[:5]), ((42, 43, 44, 45), BROWS[5:]))
 
 
 def carried_points(lm: np.ndarray, moved: np.ndarray, lashes: float, brow: float, apart: float, wholly: float,
-                   closing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   closing: float, brows: tuple[np.ndarray, float] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points that carry the lashes with each upper lid and the brow whole: above each upper lid's
     middle points (:data:`UPPER_LIDS`), ``lashes`` eye widths up the face, and under the brow's point
     nearest above each, ``brow`` eye widths down; where each lies after the move (``moved``, as the
@@ -342,7 +343,10 @@ def carried_points(lm: np.ndarray, moved: np.ndarray, lashes: float, brow: float
     (:func:`carried_values`) stretches the skin between the two bands, not the lashes or the brow (a
     surprise's brows rising more than its lids drew the lashes out into streaks twice their length, a
     made-up eye's a dark smear; the lashes' band held alone, the brow above it was drawn out downwards
-    instead). Returns
+    instead). ``brows``: (each brow's depth in eye widths, the image's left brow and the image's right,
+    :func:`faceedit.stage.brow_band.brow_depths`; the skin kept between the bands): a brow's band reaches
+    that deep where it ends that much above the lashes' band, else no deeper than that, and at least
+    ``brow`` deep. Returns
     ((N, 2) after, (N, 2) before, (N,) how far); none where ``lashes`` is 0."""
     lm, moved = np.asarray(lm, np.float64), np.asarray(moved, np.float64)
     if lashes <= 0:
@@ -350,15 +354,18 @@ def carried_points(lm: np.ndarray, moved: np.ndarray, lashes: float, brow: float
     up, _ = _face_up(lm)
     across = np.array([up[1], -up[0]])
     after, before, share = [], [], []
-    for (a, b, c, d), brows in UPPER_LIDS:
+    for side, ((a, b, c, d), points) in enumerate(UPPER_LIDS):
         width = float(np.linalg.norm(lm[d] - lm[a]))
         for i in (b, c):
-            j = brows[int(np.argmin(np.abs((lm[brows] - lm[i]) @ across)))]
+            j = points[int(np.argmin(np.abs((lm[points] - lm[i]) @ across)))]
             gap, gap_now = float((lm[j] - lm[i]) @ up), float((moved[j] - moved[i]) @ up)
             grown = gap_now / max(gap, 1e-6) - 1.0
             carry = float(np.clip((grown - apart) / max(wholly - apart, 1e-6), 0.0, 1.0))
             carry *= 1.0 - float(np.clip(-((moved[i] - lm[i]) @ up) / (max(closing, 1e-6) * width), 0.0, 1.0))
-            for k, h in ((i, lashes * width), (j, -brow * width)):
+            deep = brow
+            if brows is not None:  # (no deeper than leaves the skin between the bands)
+                deep = max(brow, min(float(brows[0][side]), gap / width - lashes - brows[1]))
+            for k, h in ((i, lashes * width), (j, -deep * width)):
                 after.append(moved[k] + h * up)
                 before.append(lm[k] + h * up)
                 share.append(carry)
