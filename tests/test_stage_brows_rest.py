@@ -202,6 +202,7 @@ def test_brows_the_state_reads_lowered_rise_only_by_a_raising_targets_own_move(f
     # a target that does not raise the brows (an edit to neutral releases what the state reads),
     # brows the state reads raised, or none of it: the goal as it is
     assert np.array_equal(low_brows_kept(face, rest, rest, rest, 1.0), rest)
+    assert np.array_equal(low_brows_kept(face, goal, rest, _brows_up(face, 0.055), 1.0), goal)  # (a wink's 0.0004)
     assert np.array_equal(low_brows_kept(face, goal, _brows_up(face, -0.05), aim, 1.0), goal)
     assert np.array_equal(low_brows_kept(face, goal, rest, aim, 0.0), goal)
 

@@ -41,24 +41,27 @@ def frown_shown(lm: np.ndarray, tuning: BrowsTuning | None = None) -> np.ndarray
     return np.clip((tn.knit_from - heights) / tn.knit_full, 0.0, 1.0)
 
 
-def low_brows_kept(lm: np.ndarray, goal: np.ndarray, rest: np.ndarray, aim: np.ndarray, amount: float) -> np.ndarray:
+def low_brows_kept(lm: np.ndarray, goal: np.ndarray, rest: np.ndarray, aim: np.ndarray, amount: float,
+                   tuning: BrowsTuning | None = None) -> np.ndarray:
     """``goal`` of an edit whose target raises the brows (from ``rest``, where the state puts the face
-    at ``lm`` with no expression, to ``aim``, where it puts it with the target's) with the brows'
-    share of the move from ``lm`` to ``rest`` taken out ``amount`` of the way where that move raises
-    them too (their mean point, up the face). The state reads brows set low as lowered by a frown,
-    and a surprise from it raised them by that reading on top of its own rise: London 008's neutral
-    photo made surprised 0.15 eye distances, 0.13 over its lids (brows set higher: 0.08); Yale's
-    own surprises of brows set as low (0.20-0.22 eye distances over the lids) raise them 0.03-0.10
-    over the lids. ``amount``: the edit's strength times how little of a frown's furrow the photo
-    shows (1 - :func:`faceedit.stage.relief.furrow_shown`): a knit that shows its furrow is
-    released. ``goal`` itself otherwise (an edit to neutral releases a frown the state reads: JAFFE's
-    posed anger shows little furrow at 256 px)."""
+    at ``lm`` with no expression, to ``aim``, where it puts it with the target's: their mean point by
+    more than ``tuning.raised_from`` eye distances up the face) with the brows' share of the move
+    from ``lm`` to ``rest`` taken out ``amount`` of the way where that move raises them too. The
+    state reads brows set low as lowered by a frown, and a surprise from it raised them by that
+    reading on top of its own rise: London 008's neutral photo made surprised 0.165 eye distances,
+    0.15 over its lids (brows set higher: 0.08-0.10); Yale's own surprises of brows set as low (0.20-0.22
+    eye distances over the lids at rest) raise them 0.03-0.10 over the lids. ``amount``: the edit's
+    strength times how little of a frown's furrow the photo shows (1 -
+    :func:`faceedit.stage.relief.furrow_shown`): a knit that shows its furrow is released. ``goal``
+    itself otherwise (an edit to neutral releases the frown the state reads: JAFFE's posed anger
+    shows little furrow at 256 px)."""
+    tn = tuning if tuning is not None else BrowsTuning()
     brows = list(range(17, 27))
     lm = np.asarray(lm, np.float64)
     d = np.asarray(rest, np.float64)[brows] - lm[brows]
-    _, n, _ = face_frame(lm)
-    raised = float(((np.asarray(aim, np.float64)[brows] - np.asarray(rest, np.float64)[brows]) @ n).mean())
-    if amount <= 0 or raised >= 0 or float((d @ n).mean()) >= 0:  # (n points down the face)
+    _, n, ed = face_frame(lm)
+    raised = -float(((np.asarray(aim, np.float64)[brows] - np.asarray(rest, np.float64)[brows]) @ n).mean()) / ed
+    if amount <= 0 or raised <= tn.raised_from or float((d @ n).mean()) >= 0:  # (n points down the face)
         return goal
     out = np.array(goal, np.float64)
     out[brows] -= float(amount) * d

@@ -183,7 +183,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
     if s.like is None and s.target in stage.expressions and not keeps:  # brows set low rise from where they are
         rest = stage.goal_landmarks(lm, cur, np.zeros_like(cur.expression), 1.0)
         aim = stage.goal_landmarks(lm, cur, stage.target_state(s.target, cur), 1.0)
-        goal = low_brows_kept(lm, goal, rest, aim, s.strength * (1.0 - face.furrowed))
+        goal = low_brows_kept(lm, goal, rest, aim, s.strength * (1.0 - face.furrowed), stage.tuning.brows)
     closing = 0.0 if keeps else stage.closes_mouth(cur, new, s.strength)  # goal_landmarks closed them
     if closing > 0 and face.seen is not None:  # a gasp that closes: from its lower lip and jaw as the photo shows them
         face.landmarks, face.mesh = face.seen

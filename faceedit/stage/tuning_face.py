@@ -372,6 +372,10 @@ class BrowsTuning:
     #: a posed anger 1.75, a posed disgust 1.48; the held-out ids at most 0.76).
     furrow_from: float = 1.1
     furrow_full: float = 0.4
+    #: A target whose own state raises the brows by more than this (eye distances; surprised 0.08,
+    #: sleepy 0.06, fearful 0.03, wink 0.0004 on London 008) raises brows set low from where they
+    #: are (:func:`~faceedit.stage.rest.low_brows_kept`).
+    raised_from: float = 0.01
 
 
 @dataclass(frozen=True)
