@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from test_faces_cutwarp import synthetic_lm
+from test_stage_carried_bands import LM, WIDTH, _move
 
 from faceedit.faces.landmarks import eye_distance
 from faceedit.stage.brow_band import brow_depths
@@ -15,9 +15,6 @@ from faceedit.stage.cutwarp import cut_warp
 from faceedit.stage.tuning_face import WarpTuning
 from faceedit.stage.warp import UPPER_LIDS, carried_points
 
-LM = synthetic_lm(300.0, (640.0, 420.0))
-WIDTH = float(np.linalg.norm(LM[39] - LM[36]))
-LIDS = [i for eye, _ in UPPER_LIDS for i in eye[1:3]]
 BANDS = WarpTuning().carried_bands
 SKIN = WarpTuning().brow_band[3]
 
@@ -52,16 +49,8 @@ def test_a_thin_brow_or_a_shadow_down_to_the_lid_keeps_the_default_band_and_none
     assert np.allclose(brow_depths(_photo(most + 0.15), LM), most)  # thicker than the most: the most
 
 
-def _raised(lids: float, brows: float) -> np.ndarray:
-    iod = eye_distance(LM)
-    moved = LM.copy()
-    moved[LIDS, 1] -= lids * iod
-    moved[17:27, 1] -= brows * iod
-    return moved
-
-
 def test_the_brows_band_reaches_its_depth_where_there_is_room_and_stops_short_of_the_lashes():
-    moved = _raised(0.06, 0.15)
+    moved = _move(0.06, 0.15)
     plain = carried_points(LM, moved, *BANDS)
     same = carried_points(LM, moved, *BANDS, brows=(np.array([BANDS[1], BANDS[1]]), SKIN))
     for a, b in zip(plain, same):
@@ -89,7 +78,7 @@ def _rows_shown(photo_depth: float, brows: np.ndarray | None) -> float:
     k = 40.0
     yy = np.mgrid[0:1280, 0:1280][0].astype(np.float64)
     ramp = np.repeat((yy * k)[..., None], 3, -1).astype(np.uint16)
-    moved = _raised(0.06, 0.15)
+    moved = _move(0.06, 0.15)
     at = cut_warp(ramp, LM, moved, brows=brows).pixels.astype(np.float64)[..., 0] / k
     shown = np.inf
     for j in _hung_from():
