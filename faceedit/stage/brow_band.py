@@ -1,8 +1,8 @@
 """How far under its 68 points each brow's hairs reach: the band a raised brow carries whole.
 
 The 68 points' brows (17-26) lie along the brows' upper edges, and a brow's hairs hang below
-them: about a quarter of the eye's width on London's thin, groomed brows, up to 0.45 on thick
-ones (the web's men's brows, 0.35-0.45). A warp that carries a fixed band under the points with
+them: 0.25-0.35 of the eye's width on most of London's brows (median 0.30), up to 0.45 on thick
+ones (the web photos' median 0.36). A warp that carries a fixed band under the points with
 a raised brow (:func:`faceedit.stage.warp.carried_points`, ``WarpTuning.carried_bands``: 0.25)
 drew the rest of a thick brow out with the skin between it and the lashes: made surprised, the
 brows stood twice as tall, their lower hairs streaked down towards the lids.

@@ -2,8 +2,8 @@
 corners no lower than a resting face's (:func:`~faceedit.stage.moves.brows_at_rest`,
 :func:`~faceedit.stage.moves.mouth_at_rest`), and the frown a photo shows released by an edit to a
 target with no frown of its own (:func:`brows_unknit`; its furrow's lines:
-:func:`faceedit.stage.appearance.paint_move_folds`), and low-set brows that show no furrow kept where
-they are (:func:`low_brows_kept`), in eye distances of the face's frame (:func:`~faceedit.stage.moves.face_frame`)."""
+:func:`faceedit.stage.appearance.paint_move_folds`), and brows set low that show no furrow raised from
+where they are by a target that raises them (:func:`low_brows_kept`), in eye distances of the face's frame (:func:`~faceedit.stage.moves.face_frame`)."""
 
 from __future__ import annotations
 
