@@ -95,3 +95,28 @@ def test_a_thick_brow_raised_keeps_its_height():
     carried = _rows_shown(depth, read)
     assert without < 0.9  # the premise: the default band leaves the thick brow's lower hairs drawn out
     assert carried > 0.96, (without, carried, read)
+
+
+def test_a_video_track_carries_its_first_edits_brow_depths():
+    """The brows' depths read from a photo move a little from frame to frame (GRID's talking clips: up to 0.1 eye
+    widths): a track's later frames take its first edit's (``Carried.brows``), so a raised brow's band does not
+    flicker; an edit without them reads its own and hands them on."""
+    from _imgs import astronaut
+
+    from faceedit.api import Editor
+    from faceedit.models.request import EditRequest
+    from faceedit.stage.records import Carried, StageFace
+
+    rgb = astronaut()
+    ed = Editor.from_pretrained("stage", device="cpu")
+    face = max(ed.detector.detect(rgb), key=lambda f: f.area)
+    request = EditRequest.of("surprised")
+    first, done = ed.stage.edit_photo(rgb, [StageFace(face.landmarks, face.dense)], request)
+    read = done[0].carried.brows
+    assert read is not None and np.allclose(read, brow_depths(rgb, face.landmarks))
+    again, _ = ed.stage.edit_photo(rgb, [StageFace(face.landmarks, face.dense, Carried(brows=read))], request)
+    assert np.array_equal(again, first)
+    other = read + 0.15
+    later, done = ed.stage.edit_photo(rgb, [StageFace(face.landmarks, face.dense, Carried(brows=other))], request)
+    assert np.array_equal(done[0].carried.brows, other) and not np.array_equal(later, first)
+    assert Carried(brows=None).merged(Carried(brows=read)).brows is read

@@ -109,5 +109,6 @@ def edit_fine(stage, face: StageFace, request: StageRequest, pixels: np.ndarray,
         ox, oy = ix0 - (box[0] - x0) * k, iy0 - (box[1] - y0) * k
         whole[oy:oy + cover.shape[0], ox:ox + cover.shape[1]] = cover
         invented = (box, cv2.resize(whole, (box[2] - box[0], box[3] - box[1]), interpolation=cv2.INTER_AREA))
-    carried = Carried(done.carried.mouth, None, done.carried.child)  # (mattes drawn at the finer copy's pixels: found again)
+    # (mattes drawn at the finer copy's pixels: found again; the brows' depths are in eye widths)
+    carried = Carried(done.carried.mouth, None, done.carried.child, done.carried.brows)
     return out, dataclasses.replace(done, landmarks=back(done.landmarks), invented=invented, carried=carried)

@@ -45,13 +45,16 @@ def mesh_depth(mesh: np.ndarray | None) -> np.ndarray | None:
 class Carried:
     """What a video track carries from its edits to its later frames, so that every frame
     paints the same: the mouth bank entry drawn into an opened mouth, the head's hair and
-    skin mattes (:class:`faceedit.stage.regions.HeadLook`) and whether the face reads as a young
+    skin mattes (:class:`faceedit.stage.regions.HeadLook`), whether the face reads as a young
     child's (:func:`faceedit.faces.reading.reads_child`, whose reading moves a little from frame to
-    frame), each None until an edit found it."""
+    frame) and how deep its brows' hairs reach (:func:`faceedit.stage.brow_band.brow_depths`: on
+    GRID's talking clips up to 0.1 eye widths from one frame to the next, a raised brow's band
+    would flicker), each None until an edit found it."""
 
     mouth: int | None = None
     head: HeadLook | None = None
     child: bool | None = None
+    brows: np.ndarray | None = None
 
     def merged(self, other: Carried | None) -> Carried:
         """What either knows (this one's first)."""
@@ -59,7 +62,8 @@ class Carried:
             return self
         return Carried(self.mouth if self.mouth is not None else other.mouth,
                        self.head if self.head is not None else other.head,
-                       self.child if self.child is not None else other.child)
+                       self.child if self.child is not None else other.child,
+                       self.brows if self.brows is not None else other.brows)
 
     @property
     def complete(self) -> bool:
@@ -181,6 +185,7 @@ class FaceEdit:
     carry: np.ndarray | None = None  # the upper teeth's lower edge, carried with the upper lip
     hide_lower: np.ndarray | None = None  # with it, the lower curve taken past the lower teeth
     # warp
+    brows: np.ndarray | None = None  # (2,) how deep the brows' hairs reach (eye widths; brow_band.brow_depths)
     warped: CutWarpResult | None = None
     # fill_mouth
     exemplar: int | None = None  # the mouth bank entry painted
@@ -209,7 +214,8 @@ class FaceEdit:
         reached = cur + scale * (self.new_state - cur)
         moved = self.turned if self.turned is not None else self.warped.landmarks
         invented = self.invented if self.turned is None else None
-        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head, self.child), invented)
+        return StageEdit(moved, scale, cur, reached, Carried(self.exemplar, self.head, self.child, self.brows),
+                         invented)
 
 
 class Statistics(Protocol):

@@ -320,7 +320,8 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
 def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The photo with the face warped to its goal (:func:`faceedit.stage.cutwarp.cut_warp`,
     fold-free, full resolution, the lips and closing eyelids cut; a raised brow carried whole down to
-    its hairs' lower edge, :func:`faceedit.stage.brow_band.brow_depths`); eyes opened wider than the
+    its hairs' lower edge, :func:`faceedit.stage.brow_band.brow_depths`, a video track's as its first
+    edit read it); eyes opened wider than the
     face's neutral keep their irises' size (:func:`faceedit.stage.eyes.keep_irises`). An opened
     mouth is left with the warp's placeholder fill. A smile taken away shows the teeth it
     carries into a new opening ``teeth_rise`` of the smile's opening higher, under the upper
@@ -339,7 +340,8 @@ def warp(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
         if height > 0:
             rise = min(rise, (1.0 - tuning.teeth_kept) * float(face.carry[mid, 1] - cut[0][mid, 1]) / height)
 
-    brows = brow_depths(pixels, src, stage.tuning.warp)
+    own = face.carried.brows if face.carried is not None else None  # (a video track's: its first edit's)
+    brows = face.brows = own if own is not None else brow_depths(pixels, src, stage.tuning.warp)
 
     def run(lips: Curves | None) -> CutWarpResult:
         return cut_warp(pixels, src, goal, eyelids=closes_eyes(src, goal, tuning.eye_closing), lips=lips,
