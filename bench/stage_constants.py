@@ -151,6 +151,8 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth._LUMA": ("N", "luma weights (a unit)"),
     "open_ends._LUMA": ("N", "luma weights (a unit), a fourth 0 for an alpha channel"),
     "mouth.SCLERA_OPEN": ("M", "eyes narrower than this read lid, not white (measured)"),
+    "mouth.SCLERA_SKIN": ("M", "eye whites darker than this share of the cheeks are iris and lids (measured)"),
+    "mouth.HAIR_RING": ("M", "a mouth's skin ring darker than this share of the cheeks is a beard (measured)"),
     "mouth.SEAM_MIN_SIGMA": ("N", "a line's footprint on the photo's pixels"),
     "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
     "upper_lip.UPPER_LIP_TAPER": ("G", "a closed upper lip's thinning into the corners"),

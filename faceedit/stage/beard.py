@@ -92,6 +92,13 @@ class _Reading:
         return out
 
 
+def cheek_boxes(lm: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The upper cheeks' boxes (x0, y0, x1, y1) of the face at ``lm`` (68 landmarks), unclipped: the face's skin in
+    its light, under the eyes and above a beard."""
+    lm = np.asarray(lm, np.float64)
+    return _boxes(lm, eye_distance(lm))[0]
+
+
 def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
                tuning: EditTuning) -> np.ndarray | None:
     """(y1 - y0, x1 - x0) float32 0..1 over ``box`` (x0, y0, x1, y1) of ``pixels`` ((H, W[, C])):

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
+from faceedit.stage.beard import cheek_boxes
 from faceedit.stage.blur_reading import edge_blur
 from faceedit.stage.cut_curves import opening_polygon
 from faceedit.stage.eye_open import opening
@@ -117,6 +118,18 @@ def ring_stats(unit_rgb: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> di
 #: whites yellower than the photo's real teeth, its open ones (0.25-0.44) as warm as them;
 #: London HD neutrals' open eyes read 0.30-0.37.
 SCLERA_OPEN = 0.15
+#: Eye whites read darker than this share of the upper cheeks' luma (:func:`cheeks_skin`)
+#: are not the whites: an eye whose iris fills its opening, or narrowed by a smile, gives its whitest quarter to the
+#: iris, the lashes and the lids' shade. On the 68 web faces of ``bench/bench_world.py --photos`` 8 read 0.13-0.35
+#: of the cheeks (r/g 1.10-1.37; the bank's teeth white-balanced and capped to them came out pink or grey), the rest
+#: 0.44 and more; London HD's first 40 neutrals 0.67 and more, its first 40 smiles 0.62 and more but for 013's
+#: squint, 0.25.
+SCLERA_SKIN = 0.4
+#: A skin ring round the mouth (:data:`SKIN_RING`) darker than this share of the upper cheeks' luma
+#: (:func:`cheeks_skin`) is a beard's hair: the mouth bank takes the skin's colour, light and grain from the cheeks
+#: (:func:`skin_round_mouth`). On the 68 web faces the rings of five full beards read 0.44-0.56 of their cheeks (the
+#: bank's teeth drawn to them grey and grained as hair), the rest 0.67-0.97; London HD's first 40 neutrals 0.67-1.00.
+HAIR_RING = 0.6
 
 
 def whites_shown(face_lm: np.ndarray) -> bool:
@@ -132,7 +145,8 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
     contours of the 68 landmarks (36-41, 42-47); None when the eyes are too small or off the
     photo, or both shut (lids closer than :data:`SCLERA_OPEN` of their width: what lies between them
     is lid skin and lashes; read as whites, a blink made happy had its teeth capped at 1.4 times its
-    lids' light and tinted by them, London 061 at 675 px 0.65 -> 0.31 of white, 008 0.80 -> 0.56).
+    lids' light and tinted by them, London 061 at 675 px 0.65 -> 0.31 of white, 008 0.80 -> 0.56),
+    or what is read is darker than :data:`SCLERA_SKIN` of the cheeks (an iris filling the opening).
     Near-neutral in every face, the eye whites carry the photo's white balance where the
     skin also carries the person's tone (on the London smiles, one white balance, their r/g and
     b/g vary by 5 % and 3 % between people)."""
@@ -156,7 +170,42 @@ def sclera_colour(pixels: np.ndarray, face_lm: np.ndarray) -> np.ndarray | None:
             picked.append(px[white >= np.percentile(white, 75)])
     if not picked or sum(len(p) for p in picked) < 4:
         return None
-    return np.median(np.vstack(picked), 0)
+    whites = np.median(np.vstack(picked), 0)
+    cheeks = cheeks_skin(pixels, lm)
+    if cheeks is not None and float(whites @ _LUMA) < SCLERA_SKIN * float(cheeks["skin"] @ _LUMA):
+        return None
+    return whites
+
+
+def cheeks_skin(pixels: np.ndarray, face_lm: np.ndarray) -> dict[str, Any] | None:
+    """The upper cheeks' skin (:func:`~faceedit.stage.beard.cheek_boxes`) of the face at ``face_lm`` (68
+    landmarks): ``skin``, unit RGB (3,) channel medians, and ``noise``, their luma's :func:`highpass_noise`, as
+    :func:`ring_stats` reads the skin ring; None where a cheek lies off the photo or is under 16 pixels."""
+    h, w = pixels.shape[:2]
+    unit = pixel_max(pixels.dtype)
+    parts = []
+    for x0, y0, x1, y1 in cheek_boxes(face_lm):
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if (x1 - x0) * (y1 - y0) < 16:
+            return None
+        crop = pixels[y0:y1, x0:x1].astype(np.float32) / unit
+        parts.append(np.repeat(crop[..., None], 3, -1) if crop.ndim == 2 else crop[..., :3])
+    flat = np.vstack([p.reshape(-1, 3) for p in parts])
+    noise = float(np.median([highpass_noise(np.ascontiguousarray(p @ _LUMA),
+                                            np.ones(p.shape[:2], bool)) for p in parts]))
+    return {"skin": np.median(flat, 0), "noise": noise}
+
+
+def skin_round_mouth(rgb: np.ndarray, rings: dict[str, Any], face_lm: np.ndarray) -> dict[str, Any]:
+    """``rings`` (:func:`ring_stats` round a mouth of the face at ``face_lm``, 68 landmarks, on ``rgb``) with its
+    skin's colour and grain the upper cheeks' (:func:`cheeks_skin`) where its skin ring is darker than
+    :data:`HAIR_RING` of them: a beard's hair, whose dark and strands the mouth bank's teeth, cavity and grain
+    would take for the skin's light."""
+    cheeks = cheeks_skin(rgb, face_lm)
+    if cheeks is None or float(np.asarray(rings["skin"]) @ _LUMA) >= HAIR_RING * float(cheeks["skin"] @ _LUMA):
+        return rings
+    return {**rings, **cheeks}
+
 
 
 # --------------------------------------------------------------------------------------------

@@ -90,7 +90,16 @@ from faceedit.stage.lip_rims import (
 from faceedit.stage.lips import box_around, join_corners, opening_aspect, sample_points
 from faceedit.stage.lips_meet import lip_above, meeting
 from faceedit.stage.lower_margin import cover_lower_row, lower_falloff
-from faceedit.stage.mouth import BANK_WIDTH, DESCRIPTORS, SKIN_RING, ring_stats, sclera_colour, whites_shown
+from faceedit.stage.mouth import (
+    BANK_WIDTH,
+    DESCRIPTORS,
+    SCLERA_SKIN,
+    SKIN_RING,
+    ring_stats,
+    sclera_colour,
+    skin_round_mouth,
+    whites_shown,
+)
 from faceedit.stage.paint import looks_grey
 from faceedit.stage.small_cavity import open_edge, soft_smile_edge
 from faceedit.stage.teeth_ends import row_end_fade
@@ -265,6 +274,8 @@ class MouthBank:
                                      SKIN_RING[1] * wd + 4, pixels.shape)
         off = np.array([wx0, wy0], np.float64)
         rings = ring_stats(rgb[wy0:wy1, wx0:wx1], up - off, lo - off)
+        if face_lm is not None:
+            rings = skin_round_mouth(rgb, rings, face_lm)  # (a beard's ring: the cheeks')
         if sclera is None and face_lm is not None:
             sclera = sclera_colour(pixels, face_lm)
         rings["sclera"] = None if sclera is None else np.asarray(sclera, np.float64)[:3]
@@ -540,7 +551,10 @@ class MouthBank:
         sc_e = d[[DESCRIPTORS.index(c) for c in ("sclera_r", "sclera_g", "sclera_b")]].astype(np.float64)
         sc_d = rings.get("sclera")
         exposure = gl ** (tn.exposure_power if gl < 1.0 else tn.brighten_power)
-        if sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all():
+        # (an exemplar's whites read darker than SCLERA_SKIN of its skin ring were its iris and lids: london-013's
+        # squint, 0.28; the rest 0.75-1.72)
+        if (sc_d is not None and (sc_e > 0.02).all() and (np.asarray(sc_d) > 0.02).all()
+                and float(sc_e @ _LUMA) >= SCLERA_SKIN * float(skin_e @ _LUMA)):
             ratio = np.asarray(sc_d, np.float64) / sc_e
             if exposure < 1.0:  # darker skin is a darker photo only as far as its eye whites are
                 exposure = min(1.0, max(exposure, self._eye_exposure(sc_d)))
@@ -557,8 +571,9 @@ class MouthBank:
         chroma = np.exp(lc * max(size - tn.chroma_dead_zone, 0.0) / max(size, 1e-9))
         chroma = np.clip(chroma, 1 - tn.chroma_limit, 1 + tn.chroma_limit)
         exposure = float(np.clip(exposure, tn.exposure_min, tn.exposure_max))
-        if rings.get("cap") and sc_d is not None:
-            # a smile's teeth no brighter than real teeth beside the photo's own eye whites
+        if rings.get("cap"):
+            # a smile's teeth no brighter than real teeth beside the photo's own eye whites (or, where they cannot be
+            # read, its skin)
             teeth_e = max(float(self.desc("teeth_luma")[e]), 1e-3)
             exposure = min(exposure, teeth_cap(sc_d, skin_d, rings.get("seen")) / teeth_e)
         return chroma * exposure

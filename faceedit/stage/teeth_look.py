@@ -379,14 +379,15 @@ def warm_darks(fill: np.ndarray, lip: np.ndarray, tn: MouthTuning, lip_cover: np
     return np.where(w[:, None] > 0, np.clip(out, 0.0, 1.0), f).astype(fill.dtype)
 
 
-def teeth_cap(sclera: np.ndarray, skin: np.ndarray, seen: np.ndarray | None = None) -> float:
+def teeth_cap(sclera: np.ndarray | None, skin: np.ndarray, seen: np.ndarray | None = None) -> float:
     """The brightest a smile's teeth are drawn (unit luma): :data:`TEETH_OVER_SCLERA` times the
     eye whites' luma, at least :data:`TEETH_OVER_SKIN` times the skin ring's (``sclera`` and
-    ``skin``: unit RGB (3,)), and at least the luma of the teeth the photo shows (``seen``,
-    :func:`seen_teeth`, or None: a blurred photo's eye whites read dark, and its own teeth showed
-    the cap drew them dimmer than they are)."""
-    cap = max(TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA),
-              TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA))
+    ``skin``: unit RGB (3,); ``sclera`` None where the whites cannot be read: the skin's alone), and at least the
+    luma of the teeth the photo shows (``seen``, :func:`seen_teeth`, or None: a blurred photo's eye whites read
+    dark, and its own teeth showed the cap drew them dimmer than they are)."""
+    cap = TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA)
+    if sclera is not None:
+        cap = max(cap, TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA))
     return cap if seen is None else max(cap, float(np.asarray(seen, np.float64) @ _LUMA))
 
 
