@@ -369,7 +369,8 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     photo landmarks, moved) taken away, ``amount`` (0..1) of ``tuning.cheek_flatten`` of it: each
     channel less its band between a blur of ``cheek_fine`` and one of ``cheek_broad`` eye
     distances (:func:`faceedit.stage.relief.relief_band`: the bulge a smile raised, its
-    highlight and the folds and creases round it; the
+    highlight and the folds and creases round it), the band less its own mean over a blur of
+    ``cheek_keep`` (the cheeks' light, which a real neutral photo keeps); the
     skin's own grain, finer, stays, as do its colour and light, broader; on a small face, where
     the finer blur takes the grain too, :func:`faceedit.stage.cheek_grain.keep_grain` draws it
     again above the nose's tip), over the cheeks (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
@@ -422,7 +423,10 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         mask = mask[..., None]
     out = pixels if in_place else pixels.copy()
     fine = blurred(crop, tuning.cheek_fine * ed)  # (both bands' edge: blurred once)
-    flat = crop - share * mask * (fine - blurred(crop, tuning.cheek_broad * ed))
+    band = fine - blurred(crop, tuning.cheek_broad * ed)
+    if tuning.cheek_keep > 0:  # the cheeks' light kept: the band less its own broad mean
+        band -= blurred(band, tuning.cheek_keep * ed)
+    flat = crop - share * mask * band
     if fold is not None and stretched is not None:  # the carried folds, crisper for the squeeze, and stretched skin: finer
         if crop.ndim == 3:
             fold, stretched = fold[..., None], stretched[..., None]
