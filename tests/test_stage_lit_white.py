@@ -135,3 +135,26 @@ def test_the_kept_iris_s_own_cover_is_left_as_drawn():
     assert np.abs(plain[ring].astype(int) - img[ring]).mean() > 10
     white = (dist > 13) & (np.abs(yy - 50) < 4) & (np.abs(xx - 80) < 25)  # the white lifted alike (its gain read
     assert np.abs(out[white].astype(int) - plain[white]).max() <= 2  # off the iris: a few pixels fewer)
+
+
+def test_a_nearly_shut_eyes_white_is_no_further_from_grey_than_a_white_takes():
+    """lit_white: a white read as light as open eyes' and near grey is kept; one as light but the lids' skin
+    (web img39's laugh: r/g 1.46) takes ``narrow_white_tint`` of the cheek's colour at its own luma, as a white
+    read too dark does at the open eyes' light: both eyes of one face alike."""
+    from faceedit.stage.lit_white import lit_white
+
+    tn = EyesTuning()
+    img, eye, _ = _eye()
+    width = float(np.linalg.norm(eye[3] - eye[0]))
+    cheek = CHEEK.astype(np.float32) / 255
+    target = tn.narrow_white_over_cheek * float(luma(cheek))
+    colour = (1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * cheek / float(luma(cheek))
+    grey = np.full(3, target + 0.05, np.float32)
+    np.testing.assert_array_equal(lit_white(img, eye, width, grey, tn, 255.0), grey)
+    skin = np.array([0.80, 0.55, 0.46], np.float32)  # as light as the target, a skin's colour
+    assert float(luma(skin)) >= target
+    got = lit_white(img, eye, width, skin, tn, 255.0)
+    np.testing.assert_allclose(got, colour * float(luma(skin)), rtol=1e-5)
+    dark = np.array([0.40, 0.30, 0.28], np.float32)
+    np.testing.assert_allclose(lit_white(img, eye, width, dark, tn, 255.0), colour * target, rtol=1e-5)
+    assert got[0] / got[1] < 1.15 < skin[0] / skin[1]

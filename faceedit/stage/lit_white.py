@@ -39,15 +39,23 @@ def lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarr
               unit: float | None) -> np.ndarray:
     """A nearly shut eye's white as open eyes show it: ``white`` (unit RGB) where it is at least
     ``narrow_white_over_cheek`` of the luma of the cheek under the eye (:func:`cheek_under`), else
-    that luma, in a colour ``narrow_white_tint`` of the cheek's chromaticity and the rest grey."""
+    that luma, in a colour ``narrow_white_tint`` of the cheek's chromaticity and the rest grey; never
+    further from grey than that colour (what a narrow eye shows between its lids can be as light as a
+    white and still be the lids' skin: web img39's laugh made surprised had one eyeball drawn pink, r/g
+    1.46, the other grey-white)."""
     skin = cheek_under(source, eye, width, unit)
     if skin is None:
         return white
     target = tn.narrow_white_over_cheek * float(luma(skin))
-    if float(luma(white)) >= target:
-        return white
     tint = skin / max(float(luma(skin)), 1e-6)
-    return ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32) * target
+    colour = ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32)
+    level = float(luma(white))
+    if level < target:
+        return colour * target
+    own = np.asarray(white, np.float32) / max(level, 1e-6)
+    if float(np.linalg.norm(own - 1.0)) > float(np.linalg.norm(colour - 1.0)):
+        return colour * level  # as light as read, no more of the skin's colour than a white takes
+    return white
 
 
 def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
