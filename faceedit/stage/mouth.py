@@ -207,7 +207,6 @@ def skin_round_mouth(rgb: np.ndarray, rings: dict[str, Any], face_lm: np.ndarray
     return {**rings, **cheeks}
 
 
-
 # --------------------------------------------------------------------------------------------
 # closed lips
 
