@@ -385,10 +385,9 @@ def teeth_cap(sclera: np.ndarray | None, skin: np.ndarray, seen: np.ndarray | No
     ``skin``: unit RGB (3,); ``sclera`` None where the whites cannot be read: the skin's alone), and at least the
     luma of the teeth the photo shows (``seen``, :func:`seen_teeth`, or None: a blurred photo's eye whites read
     dark, and its own teeth showed the cap drew them dimmer than they are)."""
-    cap = TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA)
-    if sclera is not None:
-        cap = max(cap, TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA))
-    return cap if seen is None else max(cap, float(np.asarray(seen, np.float64) @ _LUMA))
+    caps = [TEETH_OVER_SKIN * float(np.asarray(skin, np.float64) @ _LUMA)]
+    caps += [] if sclera is None else [TEETH_OVER_SCLERA * float(np.asarray(sclera, np.float64) @ _LUMA)]
+    return max(caps + ([] if seen is None else [float(np.asarray(seen, np.float64) @ _LUMA)]))
 
 
 def incisal_edge(upper: np.ndarray, lower: np.ndarray, image: np.ndarray, depth: float, teeth_luma: float,
