@@ -31,11 +31,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _no_type_for_flags() -> None:
     """Typer's help shows ``<bool>`` beside flags (``--json <bool>``) and ``<int>`` beside
-    counters (``-v``), as if they took a value: show no type for options that take none."""
+    counters (``-v``), as if they took a value: show no type for options that take none. Typer
+    before 0.29 has no such hook (its help is left as it is)."""
     from typer.core import TyperOption
 
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "_faceedit", False):
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_faceedit", False):
         return
 
     def display_type_rich(self, ctx):
