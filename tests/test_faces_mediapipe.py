@@ -322,15 +322,20 @@ def test_runtimes_agree_on_the_astronaut_and_a_group(runtimes, astronaut):
         assert box < BOX_TOL and mesh < MESH_TOL, (box, mesh)  # measured 3e-5 px and 0.04 px
 
 
-def test_runtime_follows_the_device(monkeypatch, caplog):
-    """cpu -> LiteRT where it is installed, else torch with one INFO line saying why; cuda and
-    mps -> torch (batched on the GPU)."""
-    assert mpd.pick_runtime("cuda") == mpd.pick_runtime("cuda:1") == mpd.pick_runtime("mps") == "torch"
-    assert mpd.pick_runtime("cpu") == ("litert" if HAS_LITERT else "torch")
+def test_runtime_litert_wherever_it_runs(monkeypatch, caplog):
+    """LiteRT where it is installed, whatever the device (a GPU edit reads its faces on the CPU);
+    else torch on the device, with one INFO line saying why on the CPU."""
+    want = "litert" if HAS_LITERT else "torch"
+    assert mpd.pick_runtime("cpu") == mpd.pick_runtime("cuda") == mpd.pick_runtime("cuda:1") == \
+        mpd.pick_runtime("mps") == want
+    if HAS_LITERT:
+        det = MediaPipeDetector(device="cuda")  # no GPU needed: LiteRT runs on the CPU
+        assert (det.runtime, det.device) == ("litert", "cpu")
     real = mpd._importable
     monkeypatch.setattr(mpd, "_importable", lambda name: name != "ai_edge_litert" and real(name))
     assert available_detectors()["mediapipe"] is None  # torch still runs it
     with caplog.at_level(logging.INFO, logger="faceedit"):
+        assert mpd.pick_runtime("cuda") == "torch"
         det = MediaPipeDetector(device="cpu")
     assert det.runtime == "torch"
     lines = [r.getMessage() for r in caplog.records if "LiteRT" in r.getMessage()]
