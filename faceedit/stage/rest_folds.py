@@ -117,8 +117,35 @@ def lines(relief: np.ndarray, length: float) -> np.ndarray:
     return out
 
 
+def _reached(given: tuple[np.ndarray, tuple[int, int, int, int]] | None) -> tuple[int, int, int, int] | None:
+    """The first and last columns and rows (x0, y0, x1, y1, inclusive, of the image) where a band
+    (0..1 over its own box) is over 1e-4; None where nowhere."""
+    if given is None:
+        return None
+    part, (bx0, by0, _, _) = given
+    ys, xs = np.nonzero(part > 1e-4)
+    if ys.size == 0:
+        return None
+    return int(xs.min()) + bx0, int(ys.min()) + by0, int(xs.max()) + bx0, int(ys.max()) + by0
+
+
+def _placed(given: tuple[np.ndarray, tuple[int, int, int, int]] | None,
+            box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """A band (0..1 over its own box (x0, y0, x1, y1)) over ``box`` instead, 0 outside its own."""
+    if given is None:
+        return None
+    part, (bx0, by0, bx1, by1) = given
+    x0, y0, x1, y1 = box
+    out = np.zeros((y1 - y0, x1 - x0), np.float32)
+    ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+    if ix1 > ix0 and iy1 > iy0:
+        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = part[iy0 - by0:iy1 - by0, ix0 - bx0:ix1 - bx0]
+    return out
+
+
 def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTuning, *,
-               in_place: bool = False) -> np.ndarray:
+               in_place: bool = False, rest: bool = True,
+               lifted: tuple[np.ndarray, tuple[int, int, int, int]] | None = None) -> np.ndarray:
     """``pixels`` ((H, W[, C]) float32, any range) with the nasolabial folds of the face at 68
     landmarks ``lm`` (moved, px of ``pixels``) eased ``amount`` (0..1) of the way to resting
     folds, over :func:`fold_band` (``tuning.rest_fold_reach``): per pixel and channel the
@@ -129,27 +156,30 @@ def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
     go) less ``rest_fold_dense`` times its blur of ``rest_fold_texture`` eye distances
     (:func:`sparse`: stubble goes), is lifted, and ``rest_fold_keep`` of it laid back blurred by
     ``rest_fold_soft`` eye distances, at least ``rest_fold_soft_px`` px (the valley wider and
-    shallower; its darkness spread, not lost; a fold's colour with it). Computed over the
-    band's box grown by the operations' reach. ``pixels`` themselves where there is nothing
-    to do; ``in_place``: ``pixels`` changed and returned."""
+    shallower; its darkness spread, not lost; a fold's colour with it). ``rest`` False: not
+    over :func:`fold_band`. ``lifted``: another band (0..1 over its box (x0, y0, x1, y1) of
+    ``pixels``) where the same valleys and ridges are lifted and none laid back (where it
+    overlaps :func:`fold_band`, lifted), in the same pass. Computed over the bands' box grown by
+    the operations' reach. ``pixels`` themselves where there is nothing to do; ``in_place``:
+    ``pixels`` changed and returned."""
     t = tuning
     ed = eye_distance(lm)
     size = int(round(t.rest_fold_close * ed)) | 1
-    if amount <= 0 or size < 3 or t.rest_fold_reach <= 0:
+    bands = [fold_band_box(pixels.shape, lm, t.rest_fold_reach) if rest and t.rest_fold_reach > 0 else None, lifted]
+    if amount <= 0 or size < 3 or all(b is None for b in bands):
         return pixels
-    part, (bx0, by0, bx1, by1) = fold_band_box(pixels.shape, lm, t.rest_fold_reach)
-    part = part * float(amount)
-    ys, xs = np.nonzero(part > 1e-4)
-    if ys.size == 0:
+    bands = [None if b is None else (b[0] * float(amount), b[1]) for b in bands]
+    reached = [r for r in (_reached(b) for b in bands) if r is not None]
+    if not reached:
         return pixels
-    ys, xs = ys + by0, xs + bx0
     soft = max(t.rest_fold_soft * ed, t.rest_fold_soft_px)
     m = size + int(np.ceil(3.0 * max(soft, t.rest_fold_texture * ed, 1.0))) + 2
     h, w = pixels.shape[:2]
-    x0, y0, x1, y1 = max(xs.min() - m, 0), max(ys.min() - m, 0), min(xs.max() + m + 1, w), min(ys.max() + m + 1, h)
-    band = np.zeros((y1 - y0, x1 - x0), np.float32)  # (0 outside the band's own box)
-    ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
-    band[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = part[iy0 - by0:iy1 - by0, ix0 - bx0:ix1 - bx0]
+    x0, y0 = max(min(r[0] for r in reached) - m, 0), max(min(r[1] for r in reached) - m, 0)
+    x1, y1 = min(max(r[2] for r in reached) + m + 1, w), min(max(r[3] for r in reached) + m + 1, h)
+    band, lift = (_placed(b, (x0, y0, x1, y1)) for b in bands)  # (0 outside each band's own box)
+    if lift is not None and band is not None:  # (where both, lifted)
+        band = band * (1.0 - lift)
     grain = max(t.rest_fold_grain * ed, 0.5)
 
     def valley_and_ridge(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +198,12 @@ def rest_folds(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: EditTu
                       / np.maximum(v, 1e-3), 0.0, 1.0) for v in valley_and_ridge(np.ascontiguousarray(luma))]
     for c, x in enumerate(channels):
         dark, lit = valley_and_ridge(x)
-        relief = (dark * shares[0] - t.rest_fold_ridge * lit * shares[1]) * band
-        x += relief - t.rest_fold_keep * cv2.GaussianBlur(relief, (0, 0), soft)
+        relief = dark * shares[0] - t.rest_fold_ridge * lit * shares[1]
+        if band is not None:
+            eased = relief * band
+            x += eased - t.rest_fold_keep * cv2.GaussianBlur(eased, (0, 0), soft)
+        if lift is not None:
+            x += relief * lift
         if block.ndim == 2:
             out[y0:y1, x0:x1] = x
         else:

@@ -33,7 +33,7 @@ from faceedit.stage.moves import face_frame
 from faceedit.stage.paint import paint_maps
 from faceedit.stage.records import Statistics
 from faceedit.stage.relief import blurred, box_around
-from faceedit.stage.rest_folds import course_band, course_band_box, rest_folds
+from faceedit.stage.rest_folds import course_band, course_band_box, fold_band_box, rest_folds
 from faceedit.stage.state import FaceState, lip_gap
 from faceedit.stage.tuning import EditTuning, EyesTuning
 
@@ -317,6 +317,27 @@ def _carried_cheeks(at: np.ndarray, src: np.ndarray, tuning: EditTuning) -> np.n
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
+def _carried_folds(at: np.ndarray, src: np.ndarray,
+                   reach: float) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The nasolabial folds' band of the face at its source landmarks ``src``
+    (:func:`faceedit.stage.rest_folds.fold_band`, ``reach`` eye distances of their courses) where
+    the warp carried it (``at``: where in the source each pixel of a box of the moved photo was
+    sampled from, (H, W, 2)): (0..1 over its own box, that box (x0, y0, x1, y1) in the box of
+    ``at``), or None where it lands on none of it."""
+    ed = eye_distance(src)
+    side = int(np.ceil(float(src.max()) + ed))  # (the source photo's size is not known here: past the face)
+    own, (sx0, sy0, _, _) = fold_band_box((side, side), src, reach)
+    if own.size == 0:
+        return None
+    band = cv2.remap(own, at[..., 0] - np.float32(sx0), at[..., 1] - np.float32(sy0),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    ys, xs = np.nonzero(band > 1e-4)
+    if ys.size == 0:
+        return None
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    return band[y0:y1, x0:x1], (x0, y0, x1, y1)
+
+
 def _stretched(at: np.ndarray, ed: float, tuning: EditTuning) -> np.ndarray:
     """(H, W) float32 0..1 over a box of the moved photo whose pixels the warp sampled from
     ``at`` ((H, W, 2) source px): how far the warp stretched the skin there, along the
@@ -389,7 +410,11 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     on them; and where the warp stretched the skin (:func:`_stretched`) as light as the upper
     cheeks (:func:`_as_light_as_cheeks`: not a beard), down to a blur of ``tuning.cheek_stretch_fine``:
     the creases a laugh bunched beside its mouth, drawn as lines across the skin a dropped jaw or a
-    narrower mouth stretched, its pores kept. On a bearded face its hair (a moustache, the beard
+    narrower mouth stretched, its pores kept; to neutral, the smile's own nasolabial folds where the
+    warp carried them (:func:`_carried_folds`, ``tuning.laugh_fold_reach``; off the moved lips, nose
+    and ``tuning.laugh_fold_corner`` round the corners) have their valleys and ridges lifted
+    (:func:`faceedit.stage.rest_folds.rest_folds`, none laid back): round a laugh's narrower mouth
+    their crisp cores were thin drawn lines from the nose wings round the lips. On a bearded face its hair (a moustache, the beard
     beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels (flattened,
     it is a bare patch of skin colour). ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
@@ -406,7 +431,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     if around_mouth:
         mask = np.maximum(mask, _mouth_ring(crop.shape, lm - (x0, y0), tuning.cheek_feather * ed,
                                             tuning.cheek_around_mouth))
-    fold = stretched = None
+    fold = stretched = laugh = None
     if carried is not None:  # off the moved face's lips and nose (an opened mouth's inside) as its cheeks
         at = carried[1]((x0, y0, x1, y1))
         fold = np.clip(_carried_cheeks(at, carried[0], tuning) - mask, 0.0, 1.0)
@@ -416,6 +441,16 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         # the skin the warp stretched, where the creases it had bunched would have smoothed out (not a beard's strands)
         stretched = np.clip(mask * _stretched(at, ed, tuning) - fold, 0.0, 1.0)
         stretched[off] = 0.0
+        if not around_mouth and tuning.laugh_fold_reach > 0:
+            laugh = _carried_folds(at, carried[0], tuning.laugh_fold_reach)
+            if laugh is not None:  # off the moved lips, nose and mouth corners: their edges are lines too
+                part, (lx0, ly0, lx1, ly1) = laugh
+                spared = off[ly0:ly1, lx0:lx1].astype(np.uint8)
+                for i in (48, 54):  # (a corner's crease is the mouth's width)
+                    cv2.circle(spared, tuple(int(round(v)) for v in lm[i] - (x0 + lx0, y0 + ly0)),
+                               max(int(round(tuning.laugh_fold_corner * ed)), 1), 1, -1)
+                kept = cv2.GaussianBlur(spared.astype(np.float32), (0, 0), max(0.02 * ed, 0.5))
+                laugh = (part * (1.0 - kept), (lx0, ly0, lx1, ly1))
         if stretched.max() > 0:
             stretched *= _as_light_as_cheeks(crop, mask, lm[30, 1] - y0, ed, tuning)
     flattened = share * mask
@@ -434,8 +469,10 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         flat = flat - share * stretched * (blurred(crop, tuning.cheek_stretch_fine * ed) - fine)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
-        if lip_gap(lm) < tuning.lips_closed:  # a closed mouth's folds at rest; an opened jaw stretches its own
-            flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True)
+        # a closed mouth's folds at rest (an opened jaw stretches its own); the smile's own folds where the
+        # warp carried them, their lines lifted
+        flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True,
+                          rest=lip_gap(lm) < tuning.lips_closed, lifted=laugh)
     flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
     if around_mouth:  # an opened mouth: the laugh's folds carried round it, their crisp cores left as lines
         strands = hair_strands(pixels, lm, box, tuning)  # (not a moustache's or stubble's strands)
