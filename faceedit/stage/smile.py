@@ -410,12 +410,12 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     on them; and where the warp stretched the skin (:func:`_stretched`) as light as the upper
     cheeks (:func:`_as_light_as_cheeks`: not a beard), down to a blur of ``tuning.cheek_stretch_fine``:
     the creases a laugh bunched beside its mouth, drawn as lines across the skin a dropped jaw or a
-    narrower mouth stretched, its pores kept; to neutral, the smile's own nasolabial folds where the
+    narrower mouth stretched, its pores kept; the smile's own nasolabial folds where the
     warp carried them (:func:`_carried_folds`, ``tuning.laugh_fold_reach``; off the moved lips, nose
     and ``tuning.laugh_fold_corner`` round the corners) have their valleys and ridges lifted
-    (:func:`faceedit.stage.rest_folds.rest_folds`, none laid back): round a laugh's narrower mouth
-    their crisp cores were thin drawn lines from the nose wings round the lips. On a bearded face its hair (a moustache, the beard
-    beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels (flattened,
+    (:func:`faceedit.stage.rest_folds.rest_folds`, none laid back): round a laugh's narrower or
+    opened mouth their crisp cores were thin drawn lines from the nose wings round the lips. On a
+    bearded face its hair (a moustache, the beard beside the mouth: :func:`faceedit.stage.beard.beard_hair`) keeps the moved pixels (flattened,
     it is a bare patch of skin colour). ``pixels`` themselves at ``amount`` 0."""
     share = float(amount) * tuning.cheek_flatten
     if share <= 0:
@@ -441,7 +441,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         # the skin the warp stretched, where the creases it had bunched would have smoothed out (not a beard's strands)
         stretched = np.clip(mask * _stretched(at, ed, tuning) - fold, 0.0, 1.0)
         stretched[off] = 0.0
-        if not around_mouth and tuning.laugh_fold_reach > 0:
+        if tuning.laugh_fold_reach > 0:
             laugh = _carried_folds(at, carried[0], tuning.laugh_fold_reach)
             if laugh is not None:  # off the moved lips, nose and mouth corners: their edges are lines too
                 part, (lx0, ly0, lx1, ly1) = laugh
@@ -469,10 +469,10 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         flat = flat - share * stretched * (blurred(crop, tuning.cheek_stretch_fine * ed) - fine)
     if not around_mouth:  # neutral: the folds squeezed into lines beside the nose wings
         flat = wing_lines(flat, lm - (x0, y0), share, tuning, in_place=True)
-        # a closed mouth's folds at rest (an opened jaw stretches its own); the smile's own folds where the
-        # warp carried them, their lines lifted
-        flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True,
-                          rest=lip_gap(lm) < tuning.lips_closed, lifted=laugh)
+    # neutral, a closed mouth's folds at rest (an opened jaw stretches its own); the smile's own folds where the
+    # warp carried them, their lines lifted
+    flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True,
+                      rest=not around_mouth and lip_gap(lm) < tuning.lips_closed, lifted=laugh)
     flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
     if around_mouth:  # an opened mouth: the laugh's folds carried round it, their crisp cores left as lines
         strands = hair_strands(pixels, lm, box, tuning)  # (not a moustache's or stubble's strands)

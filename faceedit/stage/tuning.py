@@ -278,9 +278,10 @@ class EditTuning:
     rest_fold_dense: float = 0.8
     #: ... (that blur).
     rest_fold_texture: float = 0.06
-    #: The smile's own folds, where the warp carried them (round a laugh's narrower mouth: thin
-    #: drawn lines from the nose wings round the lips), within this many eye distances of their
-    #: courses on the smiling face (0: none), have the same valleys and ridges lifted, none laid back.
+    #: A smile taken away (to any target): its own folds, where the warp carried them (round a laugh's
+    #: narrower or opened mouth: thin drawn lines from the nose wings round the lips), within this many
+    #: eye distances of their courses on the smiling face (0: none), have the same valleys and ridges
+    #: lifted, none laid back ...
     laugh_fold_reach: float = 0.2
     #: ... but within this many of the moved mouth's corners (the crease a closed mouth's corner ends
     #: in is its width).
