@@ -51,11 +51,14 @@ def _young(face: Face, s: float = 1.35) -> Face:
 
 def _mouth(out: np.ndarray) -> tuple[float, float, float]:
     """The edit's mouth as the detector finds it again: its teeth share and its lips' gap (read_face), and the
-    90th percentile of the luma (0..1) inside its inner lips."""
+    90th percentile of the luma (0..1) inside its inner lips, a pixel in from them (the detector's inner lip line
+    lies on the lips' rims: on the astronaut made young and surprised, a shift of it by 0.05 px took 7 more rim
+    pixels in and the percentile from 0.24 to 0.30; a pixel in, 0.158 and 0.162)."""
     face = _largest(out)
     r = read_face(out, face)
     inner = np.zeros(out.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(np.asarray(face.landmarks)[60:68]).astype(np.int32)], 1)
+    inner = cv2.erode(inner, np.ones((3, 3), np.uint8))
     y = luma(out.astype(np.float32) / 255)
     return r.teeth, r.mouth_open, float(np.percentile(y[inner > 0], 90))
 
