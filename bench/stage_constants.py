@@ -131,6 +131,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "tooth_tips.TIP_SNAP": ("M", "how far from a placed gap the photo's own joint is read"),
     "tooth_tips.SIDE_CONTRAST": ("M", "a joint between teeth dark enough to read its sides' softness"),
     "lower_margin._LUMA": ("N", "luma weights (a unit)"),
+    "lip_ends.SAMPLES": ("N", "curve sampling"),
     "lips.LEVEL_WIDTH": ("C", "the mouth bank's scale"),
     "lips.CURVE_POINTS": ("C", "the mouth bank's curve samples"),
     "lips.MESH_INNER_UPPER": ("G", "Face Mesh indices"),

@@ -16,6 +16,7 @@ from faceedit.edits.controls import CONTROLS
 from faceedit.stage.chin_slide import face_window
 from faceedit.stage.closed_seam import draw_closed_seam
 from faceedit.stage.cut_curves import resample_by_length
+from faceedit.stage.lip_ends import closed_lip_ends
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import crease_fragments, lip_in_interior, widen_interior
 from faceedit.stage.mouth import whites_shown
@@ -183,6 +184,8 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
         at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo
                        opens=own or teeth_cover(stage, face) >= stage.tuning.mouth.open_cover)
     if face.closing > 0 and (face.shown is not None or lip_gap(face.landmarks) > 2 * stage.tuning.edit.lips_closed):
+        if face.smile_taken > 0:  # a laugh's lips, thinned at the corners, stretched to the closed ones
+            closed_lip_ends(out, r.landmarks, r.upper, r.lower, stage.tuning.warp)
         out = draw_closed_seam(stage, face, out, r)  # (and face.seam_deepened)
     drawn = opening + interior
     if bank is not None and float(drawn.max()) > 0:

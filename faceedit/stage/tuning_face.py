@@ -117,6 +117,18 @@ class WarpTuning:
     #: curve, the lip's pale edge stretched to the corner takes the luma of the lip's darker
     #: quarter and its colour (:func:`~faceedit.stage.lip_start.rim_muted`); depth 0: none.
     lip_rim: tuple[float, float] = (0.03, 0.25)
+    #: A laugh the edit closes (:func:`~faceedit.stage.lip_ends.closed_lip_ends`): where its lips
+    #: are redder than the cheeks by this (CIE a*, OpenCV's scale: a lipstick's) ...
+    lip_ends_contrast: float = 30.0
+    #: ... its seam reaches within the first share of the corner-to-corner width of each outer
+    #: corner and each lip's middle is lip through the second share of its band ...
+    lip_ends_fit: tuple[float, float] = (0.15, 0.8)
+    #: ... a pixel is lip this share of the way from the cheeks' redness to the lips' (a
+    #: closed mouth's dark corner is the lip's own where it is red) ...
+    lip_ends_level: float = 0.55
+    #: ... and up to the first share of a lip's arc from a corner that is not lip takes the lip
+    #: from there to the second times as far, stretched along the lip onto the corner.
+    lip_ends_stretch: tuple[float, float] = (0.3, 2.5)
     #: Both wedges take in a rim above the upper curve: this share of the corner-to-corner
     #: width deep at the corner, none from the second share of the curve's arc from it.
     wedge_rim: tuple[float, float] = (0.012, 0.12)
