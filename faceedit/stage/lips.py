@@ -342,13 +342,32 @@ def on_crease(rgb: np.ndarray, up: np.ndarray, lo: np.ndarray,
     return up + move, lo + move
 
 
-def find_interior(rgb: np.ndarray, dense: np.ndarray,
-                  tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+def _shows_teeth(lab: np.ndarray, inside: np.ndarray, lips: np.ndarray, tuning: LipsTuning,
+                 shadowed: bool = False) -> bool:
+    """Whether the interior (``inside``, of ``lab``'s pixels) shows teeth against the ``lips``:
+    brighter than their median by ``min_teeth_lightness`` at ``teeth_percentile``, or, with
+    ``shadowed`` (teeth in shadow), by ``shadowed_teeth[1]`` at ``shadowed_teeth[0]`` with its
+    pixels as light as the lips' median less red than the lips by ``shadowed_teeth[2]``."""
+    light, red = lab[..., 0][inside], lab[..., 1][inside]
+    lip_l, lip_a = float(np.median(lab[..., 0][lips])), float(np.median(lab[..., 1][lips]))
+    if np.percentile(light, tuning.teeth_percentile) >= lip_l + tuning.min_teeth_lightness:
+        return True
+    if not shadowed:
+        return False
+    at, lighter, less_red = tuning.shadowed_teeth
+    lit = light >= lip_l
+    return bool(np.percentile(light, at) >= lip_l + lighter and lit.any()
+                and float(np.median(red[lit])) <= lip_a - less_red)
+
+
+def find_interior(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = None,
+                  shadowed: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """The inner-lip curves (upper, lower: (CURVE_POINTS, 2) photo coordinates, left corner first) of
     the teeth a photo shows, found from colour (:func:`refine_interior`) around the Face Mesh's
-    inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no interior brighter
-    than its lips (``min_teeth_lightness`` at the ``teeth_percentile`` of its lightness: closed, a
-    dark slit, or too small to tell). On a smile both the mesh's and the 68 points' lower inner lip
+    inner-lip loop (``dense``: (468, 2|3) mesh points); None when the mouth shows no teeth
+    (:func:`_shows_teeth`: no interior brighter than its lips, closed, a dark slit, or too small
+    to tell; with ``shadowed``, teeth in shadow are teeth too: an edit that closes the lips over
+    them, where a happy or surprised edit's cut along them showed a black opening). On a smile both the mesh's and the 68 points' lower inner lip
     lie on the lower teeth, so a mouth closed along them kept a row of teeth as its lower lip."""
     tuning = tuning or LipsTuning()
     up, lo, oup, olo = mesh_lip_curves(dense)
@@ -365,8 +384,7 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray,
     light = lab[..., 0]
     inside = fill_polygon(light.shape, opening_polygon(*curves)) > 0
     lips = (fill_polygon(light.shape, opening_polygon(outer_up, outer_lo)) > 0) & ~inside
-    if inside.sum() < 20 or lips.sum() < 20 or \
-            np.percentile(light[inside], tuning.teeth_percentile) < np.median(light[lips]) + tuning.min_teeth_lightness:
+    if inside.sum() < 20 or lips.sum() < 20 or not _shows_teeth(lab, inside, lips, tuning, shadowed):
         return None  # no teeth: closed lips, or a dark slit the mesh's own loop follows well enough
     back = cv2.invertAffineTransform(m)
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])

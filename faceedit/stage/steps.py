@@ -279,7 +279,9 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         return  # (a mouth kept as it is: its 68 points, which do not move, are the cut)
     xy = face.mesh
     tuning, lips = stage.tuning.edit, stage.tuning.lips
-    face.shown = interior_cut(find_interior(pixels, xy, lips), face.landmarks, face.closing, tuning, lips)
+    # (teeth in shadow are read where the lips close over them: a kept or widened opening keeps its cut)
+    found = find_interior(pixels, xy, lips, shadowed=face.closing > 0)
+    face.shown = interior_cut(found, face.landmarks, face.closing, tuning, lips)
     if face.sealed:  # lips that meet: the cut is the crease between them, enclosing no lip
         mid = (xy[MESH_INNER_UPPER] + xy[MESH_INNER_LOWER]) / 2
         face.lips = on_crease(pixels, mid, mid, lips)

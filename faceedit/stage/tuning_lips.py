@@ -25,6 +25,14 @@ class LipsTuning:
     #: single_smile and group_five#0 at 70: 21 and 38 over their lips, London neutral 094 and
     #: 099 a dark slit: -12 and -20).
     teeth_percentile: float = 70.0
+    #: Where an edit closes the lips, teeth in shadow (a warm-lit smile's, under its upper lip:
+    #: their lightness at that percentile under the lips', web img41 at -15, kept as a row between
+    #: the closed lips) are taken as shown too where the interior
+    #: at the first percentile is the second brighter than the lips (web img41 16, London
+    #: smiles' teeth 17-52; closed lips' inner sheen 8-13, London neutral 026 and 119, smiling
+    #: 086 and 131) and its pixels as light as the lips' median or lighter are less red than the
+    #: lips' median by the third (CIE a*, OpenCV's scale).
+    shadowed_teeth: tuple[float, float, float] = (90.0, 15.0, 6.0)
     #: A smile an edit takes away and whose lips it closes, or whose mouth it reshapes for a target
     #: other than neutral (:mod:`faceedit.stage.corners`): its dark corner pockets are looked for this far from each outer lip corner (eye distances) ...
     pocket_reach: float = 0.13
