@@ -168,6 +168,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.LID_PAIRS": ("G", "68-point indices"),
     "moves.BROW_EYES": ("G", "68-point indices"),
     "brow_band.BROW_MIDDLES": ("G", "68-point indices"),
+    "brow_space.SPACES": ("G", "68-point indices"),
     "moves.WINK_CORNER": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),
     "moves.WINK_BROW": ("C", "what wink_left / wink_right 1 moves (a control's move, like aaa's)"),
     "moves.GAZE_LID": ("C", "what gaze_y 1 moves (a control's move, like aaa's)"),

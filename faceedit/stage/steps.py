@@ -50,6 +50,7 @@ from faceedit.stage import fringe, relief, shading, side_teeth, small_seam
 from faceedit.stage.appearance import appearance_amount, paint_move_folds, paint_target, shows_teeth
 from faceedit.stage.attributes import AttributeFace, paint_attribute
 from faceedit.stage.brow_band import brow_depths
+from faceedit.stage.brow_space import lift_brow_space
 from faceedit.stage.corners import lift_pockets
 from faceedit.stage.cutwarp import CutWarpResult, cut_warp
 from faceedit.stage.eye_open import held_shut
@@ -413,6 +414,7 @@ def paint_appearance(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> n
         keep = lips_keep_out(r.roi, r.landmarks, face.keep_out) if off else face.keep_out
         out = paint_target(stage, out, r.landmarks, appearance, amount * r.scale, keep, in_place=True)
     out = paint_move_folds(stage, out, face, appearance, amount, in_place=True)
+    out = lift_brow_space(out, face.landmarks, r.landmarks, face.brows, r.scale, stage.tuning.brows, in_place=True)
     for name, v in (s.attributes or {}).items():
         if v != 0.0 and s.strength > 0:
             matte = ATTRIBUTES[name].matte if name in ATTRIBUTES else ""

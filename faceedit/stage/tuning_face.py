@@ -368,6 +368,23 @@ class BrowsTuning:
     #: London's neutral photos (50 of the first 60 ids, held-out ones left out, 512 px,
     #: MediaPipe's 68 points) measure 0.056 (sd 0.022, 90th percentile 0.082).
     rest_slope: float = 0.082
+    #: A brow the move raises (:func:`~faceedit.stage.brow_space.lift_brow_space`; these in eye
+    #: widths, corner to corner): the space between its hairs (this much under them) and its upper
+    #: lid (the second this much above it) ...
+    space_margins: tuple[float, float] = (0.05, 0.12)
+    #: ... feathered over this, has its light (blurred over the second) ...
+    space_feather: float = 0.08
+    space_blur: float = 0.06
+    #: ... go the first share of the way up to the second share of the forehead's (its median at
+    #: these heights over the brow's middle points; a socket's shade lighter than that stays) ...
+    space_lift: tuple[float, float] = (0.4, 0.8)
+    space_forehead: tuple[float, ...] = (0.25, 0.35, 0.45)
+    #: ... where its hue is the forehead's within the first (CIE a*b* degrees), none from the
+    #: second (a make-up's eye shadow keeps its colour) ...
+    space_hue: tuple[float, float] = (30.0, 60.0)
+    #: ... from none where the move sets the brow the first share higher over its eye's corners (a
+    #: smile's slight rise) to the whole way at the second.
+    space_rise: tuple[float, float] = (0.05, 0.3)
     #: An edit to a target without a frown (:func:`~faceedit.stage.rest.brows_unknit`) raises a
     #: frowning brow's inner end toward this height over its eye's inner corner and draws the two
     #: inner ends apart toward this gap (eye distances): London's neutral photos (the same 50)
