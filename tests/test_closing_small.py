@@ -52,6 +52,7 @@ def test_a_narrow_interior_of_a_closing_mouth_is_not_the_cut():
     widened."""
     lm = np.zeros((68, 2))
     lm[60], lm[64] = (0.0, 0.0), (40.0, 0.0)
+    lm[48], lm[54] = (-1.0, 0.0), (41.0, 0.0)
     x = np.linspace(10.0, 30.0, 33)  # 0.5 of the inner corners
     shown = (np.stack([x, np.full_like(x, -2.0)], 1), np.stack([x, np.full_like(x, 2.0)], 1))
     tn = EditTuning()

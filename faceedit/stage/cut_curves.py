@@ -90,7 +90,7 @@ def lip_curves(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cut_curves(lm, MOUTH)
 
 
-def _arc_fractions(curve: np.ndarray) -> np.ndarray:
+def arc_fractions(curve: np.ndarray) -> np.ndarray:
     """Arc length from the first point to each point of a polyline, over its whole length."""
     t = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(curve, axis=0), axis=1))]
     return t / t[-1] if t[-1] > 0 else np.linspace(0.0, 1.0, len(curve))
@@ -101,7 +101,7 @@ def resample_by_length(curve: np.ndarray, n: int | np.ndarray) -> np.ndarray:
     length fractions ``n`` (an array in [0, 1])."""
     c = np.asarray(curve, np.float64).reshape(-1, 2)
     u = np.linspace(0.0, 1.0, n) if np.ndim(n) == 0 else np.asarray(n, np.float64)
-    t = _arc_fractions(c)
+    t = arc_fractions(c)
     return np.stack([np.interp(u, t, c[:, 0]), np.interp(u, t, c[:, 1])], 1)
 
 
@@ -116,8 +116,8 @@ def given_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray,
     if np.linalg.norm(up[0] - ref_upper[0]) > np.linalg.norm(up[-1] - ref_upper[0]):
         up, low = up[::-1], low[::-1]
     a, b = (up[0] + low[0]) / 2, (up[-1] + low[-1]) / 2
-    up = resample_by_length(np.vstack([a, up[1:-1], b]), _arc_fractions(np.asarray(ref_upper, np.float64)))
-    low = resample_by_length(np.vstack([a, low[1:-1], b]), _arc_fractions(np.asarray(ref_lower, np.float64)))
+    up = resample_by_length(np.vstack([a, up[1:-1], b]), arc_fractions(np.asarray(ref_upper, np.float64)))
+    low = resample_by_length(np.vstack([a, low[1:-1], b]), arc_fractions(np.asarray(ref_lower, np.float64)))
     return up, low
 
 
@@ -166,7 +166,7 @@ def follow_curves(upper: np.ndarray, lower: np.ndarray, ref_upper: np.ndarray, r
         across = moved_lower + (inner + (t - inner) * keep) * moved_gap + (rel - t * gap)
         q = beta * across + (1 - beta) * (p + moved - ref)
         if plan is not None:
-            u = _arc_fractions(ref)
+            u = arc_fractions(ref)
             kept = plan[0] * _smoothstep(np.minimum(u, 1.0 - u), 0.0, plan[1])[:, None]
             q = q - plan[2] * (1.0 - kept) * (q - moved)
         out.append(q)
@@ -188,7 +188,7 @@ def corner_wedges(upper: np.ndarray, lower: np.ndarray, lm: np.ndarray, reach: t
     width = float(np.linalg.norm(chord))
     across = np.array([chord[1], -chord[0]]) / max(width, 1e-9)  # towards the upper lip (y down)
     half = 0.5 * reach[0] * float(np.linalg.norm(upper - lower, axis=1).max())
-    u = _arc_fractions(upper)
+    u = arc_fractions(upper)
     out = []
     for end, inner, outer, outward in zip((0, -1), (1, -2), (48, 54), corner_rays(upper, lower)):
         corner = upper[end]
@@ -211,7 +211,7 @@ def narrowed_teeth(upper: np.ndarray, carry_lower: np.ndarray, narrowing: float,
     The teeth keep their size (they move rigidly): a laugh's row as wide as its old opening
     reached into the new one's corners."""
     half = 0.5 * min(max(narrowing, 1e-6), 1.0)
-    d = np.abs(_arc_fractions(np.asarray(upper, np.float64)) - 0.5) / half
+    d = np.abs(arc_fractions(np.asarray(upper, np.float64)) - 0.5) / half
     share = 1.0 - _smoothstep(d, reach[0], reach[1])
     return upper, upper + share[:, None] * (carry_lower - upper)
 
@@ -255,7 +255,7 @@ def round_opening(upper: np.ndarray, lower: np.ndarray, src_upper: np.ndarray | 
         amount *= float(np.clip(1.0 - src_aspect / lo, 0.0, 1.0))
     if amount <= 0:
         return upper, lower
-    u = _arc_fractions(mid)
+    u = arc_fractions(mid)
     ellipse = h.max() * np.sqrt(np.clip(1 - (2 * u - 1) ** 2, 0.0, 1.0))
     want = np.maximum(h, h + amount * (ellipse - h))
     d = (upper[-1] - upper[0]) / width
@@ -318,7 +318,7 @@ def pointed_ends(upper: np.ndarray, lower: np.ndarray,
     amount = 1.0 - tall
     if amount <= 0:
         return upper, lower
-    u = np.clip((_arc_fractions(mid) - meet) / max(1.0 - 2 * meet, 1e-6), 0.0, 1.0)
+    u = np.clip((arc_fractions(mid) - meet) / max(1.0 - 2 * meet, 1e-6), 0.0, 1.0)
     lens = h.max() * np.minimum(1.0, taper * 4 * u * (1 - u)) ** power
     want = np.minimum(h, h + amount * (lens - h))
     keep = (want / np.maximum(h, 1e-12))[:, None]

@@ -15,7 +15,7 @@ import numpy as np
 from faceedit.edits.controls import CONTROLS
 from faceedit.stage.chin_slide import face_window
 from faceedit.stage.closed_seam import draw_closed_seam
-from faceedit.stage.cut_curves import resample_by_length
+from faceedit.stage.cut_curves import arc_fractions, resample_by_length
 from faceedit.stage.lip_ends import closed_lip_ends
 from faceedit.stage.lip_rims import lip_over_teeth, shade_carried
 from faceedit.stage.lips import crease_fragments, lip_in_interior, widen_interior
@@ -44,16 +44,21 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     stayed at the mouth's corners); a mouth that closes widens it by the closing margins (its
     teeth must all go); else an end further than ``interior_corner_gap`` of that distance inside its
     corner is carried on to it (colour finds the teeth, not a corner's dark: the lips between were
-    cut nowhere, and a smile stretched the lower lip up between them)."""
+    cut nowhere, and a smile stretched the lower lip up between them). A closing mouth's ends further than that inside
+    its outer corners (48, 54) are eased out onto them first (:func:`_eased_onto`): a laugh's lips meet there, and the
+    dark between them beyond its teeth (the corridor, a back tooth) was carried onto the closed mouth's corners as
+    torn, dark ends."""
     if shown is None or lip_gap(lm) < tuning.lips_closed:
         return None
+    lm = np.asarray(lm, np.float64)
     width = float(np.linalg.norm(shown[0][-1] - shown[0][0]))
     if width < tuning.narrow_interior * float(np.linalg.norm(lm[64] - lm[60])):
         return None
-    if closing > 0:
-        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
-    corners = np.asarray(lm, np.float64)[[60, 64]]
+    corners = lm[[60, 64]]
     far = tuning.interior_corner_gap * float(np.linalg.norm(corners[1] - corners[0]))
+    if closing > 0:
+        shown = _eased_onto(shown, lm[[48, 54]], far, tuning.closing_ends)
+        return widen_interior(*shown, tuning.closing_margin_up, tuning.closing_margin_down, lips)
     left, right = (bool(np.linalg.norm(shown[0][i] - corners[k]) > far) for i, k in ((0, 0), (-1, 1)))
     if not (left or right):
         return shown
@@ -62,6 +67,28 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     up, lo = (resample_by_length(np.vstack([corners[:1]] * left + [np.asarray(c, np.float64)] + [corners[1:]] * right),
                                  len(c)) for c in shown)
     return up, lo
+
+
+def _eased_onto(shown: Curves, corners: np.ndarray, far: float, reach: float) -> Curves:
+    """``shown`` (upper, lower, left corner first) with each end further than ``far`` from its corner (``corners``
+    (2, 2), left first) moved onto it, the move eased out along each curve over ``reach`` of its arc (a smoothstep,
+    each sample by its place along its own curve): the curves keep their shape, stretched toward the corners, and the
+    teeth near the ends stay between them. (A straight line on from each end turns the lower curve sharply where it
+    rises to the end, and the warp takes a curve that turns so for a loop folded across the teeth: the 68 points'
+    inner lips, on the teeth, were cut instead.)"""
+    ends = [(k, i) for k, i in ((0, 0), (1, -1)) if float(np.linalg.norm(shown[0][i] - corners[k])) > far]
+    if not ends or reach <= 0:
+        return shown
+    out = []
+    for c in shown:
+        c = np.asarray(c, np.float64)
+        s = arc_fractions(c)
+        moved = c.copy()
+        for k, i in ends:
+            w = np.clip(1.0 - (s if i == 0 else 1.0 - s) / reach, 0.0, 1.0)
+            moved += (w * w * (3.0 - 2.0 * w))[:, None] * (corners[k] - c[i])[None]
+        out.append(moved)
+    return out[0], out[1]
 
 
 def carries_lips(face: FaceEdit, tuning: EditTuning) -> bool:

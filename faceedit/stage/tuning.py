@@ -101,6 +101,9 @@ class EditTuning:
     #: pink lump; the world set's other found interiors end 0.003-0.075 inside, 083's at 64-128 px 0.13
     #: (carried on, their corners as dark as the right ones).
     interior_corner_gap: float = 0.1
+    #: ... and a closing mouth's found interior whose end lies as far inside its outer corner (48, 54) is eased
+    #: out onto it over this share of its arc (:func:`~faceedit.stage.mouth_steps.interior_cut`).
+    closing_ends: float = 0.25
     #: The share of the mouth bank's upper teeth under a relaxed upper lip in a wide opening
     #: whose state has no smile (times the smile it lacks).
     teeth_cover: float = 0.4
