@@ -6,7 +6,9 @@ Per face, the stage's neutral edit at strength 1; printed as one JSON line: the 
 (the share of the move applied: under 1 where the full move folds), the inner lips' gap (points
 61-63 to 67-65, in eye distances) read by dlib's 68-point fit (its frontal detector) on the input,
 on the edit and, for London, on the person's own neutral photo, and the mouth corners' height
-below the inner lips' middle (eye distances; the own neutral photo's beside it). Written under
+below the inner lips' middle (eye distances; the own neutral photo's beside it), and the share of the
+closed lips (dlib's outer lip, 48-59) darker than 0.45 of their median luma on the edit and on the own
+neutral photo (:func:`dark_inside`: a laugh's dark corridor carried onto the corners). Written under
 ``-o``: per face the mouth at 3x (nearest), input | edit (| own neutral photo, cut at the same
 place), as ``<name>.png``.
 
@@ -43,6 +45,20 @@ def corners(lm: np.ndarray) -> float:
     """The mouth corners' height below the inner lips' middle, in eye distances (> 0: lower)."""
     eye = np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
     return float(((lm[48, 1] + lm[54, 1]) / 2 - (lm[62, 1] + lm[66, 1]) / 2) / eye)
+
+
+#: Darker than this share of the lips' median luma (CIE L*) is a dark inside, not lip (:func:`dark_inside`).
+DARK = 0.45
+
+
+def dark_inside(rgb: np.ndarray, lm: np.ndarray) -> float:
+    """The share of the pixels inside the outer lip (``lm``'s 48-59) darker than :data:`DARK` of their median
+    luma: between closed lips, the dark of an inside left at the corners (a real closed mouth: its commissures
+    and the line where the lips meet)."""
+    inside = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(lm[48:60]).astype(np.int32)], 1)
+    luma = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float64)[inside > 0]
+    return float(np.mean(luma < DARK * np.median(luma))) if luma.size else 0.0
 
 
 def with_tuning(editor, spec: str) -> None:
@@ -131,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
             row = {"london": i, "scale": scales[-1] if scales else 1.0, "gap_in": round(gap(lm_in), 3),
                    "gap_out": round(gap(lm_out), 3), "gap_own": round(gap(lm_own), 3),
                    "corners_in": round(corners(lm_in), 3), "corners_out": round(corners(lm_out), 3),
-                   "corners_own": round(corners(lm_own), 3)}
+                   "corners_own": round(corners(lm_own), 3), "dark_out": round(dark_inside(out, lm_out), 4),
+                   "dark_own": round(dark_inside(own, lm_own), 4)}
             rows.append(row)
             print(json.dumps(row), flush=True)
             mouth_sheet([rgb, out, own], np.asarray(face.landmarks, np.float64), a.out / f"london_{i}.png")
