@@ -46,8 +46,8 @@ def interior_cut(shown: Curves | None, lm: np.ndarray, closing: float, tuning: E
     corner is carried on to it (colour finds the teeth, not a corner's dark: the lips between were
     cut nowhere, and a smile stretched the lower lip up between them). A closing mouth's ends further than that inside
     its outer corners (48, 54) are eased out onto them first (:func:`_eased_onto`): a laugh's lips meet there, and the
-    dark between them beyond its teeth (the corridor, a back tooth) was carried onto the closed mouth's corners as
-    torn, dark ends."""
+    dark between them beyond its teeth (the corridor, a back tooth), left outside the cut, would stand at the closed
+    mouth's corners as torn, dark ends."""
     if shown is None or lip_gap(lm) < tuning.lips_closed:
         return None
     lm = np.asarray(lm, np.float64)
@@ -74,8 +74,8 @@ def _eased_onto(shown: Curves, corners: np.ndarray, far: float, reach: float) ->
     (2, 2), left first) moved onto it, the move eased out along each curve over ``reach`` of its arc (a smoothstep,
     each sample by its place along its own curve): the curves keep their shape, stretched toward the corners, and the
     teeth near the ends stay between them. (A straight line on from each end turns the lower curve sharply where it
-    rises to the end, and the warp takes a curve that turns so for a loop folded across the teeth: the 68 points'
-    inner lips, on the teeth, were cut instead.)"""
+    rises to the end, and the warp takes a curve that turns so for a loop folded across the teeth and cuts along the
+    68 points' inner lips instead, on the teeth.)"""
     ends = [(k, i) for k, i in ((0, 0), (1, -1)) if float(np.linalg.norm(shown[0][i] - corners[k])) > far]
     if not ends or reach <= 0:
         return shown
