@@ -415,6 +415,35 @@ def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = 
     return find_interior(rgb, dense, tuning) is None
 
 
+def crease_only(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = None) -> bool:
+    """Whether the pixels inside the Face Mesh's inner-lip loop (``dense``: (468, 2|3) mesh points) are lip and one
+    thin dark line (``crease_line``): a closed smile's deep crease, which the mesh reads as lips apart with its loop's
+    lower line inside the lower lip (web img20, London 042); cut as an open mouth's, widened into that lip and past its
+    shine (read as teeth), its lower lip would close up over the upper one, squashed. Never on a grey photo."""
+    tn = tuning or LipsTuning()
+    window = _lip_window(rgb, dense)
+    if window is None:
+        return False
+    lab, inside, lips = window
+    if inside.sum() < 20 or lips.sum() < 20:
+        return False
+    if float(np.abs(lab[..., 1:] - 128.0).max()) < 2.0:
+        return False  # (a grey photo: its teeth are not told from its lips by colour)
+    dark, line, lighter, most, lip_share = tn.crease_line
+    light, red = lab[..., 0], lab[..., 1]
+    lip_l, lip_a = float(np.median(light[lips])), float(np.median(red[lips]))
+    rest = inside & (light >= dark * lip_l)
+    if not rest.any() or float(np.mean(red[rest] >= lip_a - tn.lip_redness)) < lip_share:
+        return False
+    columns = np.flatnonzero(inside.any(0))
+    third = (columns[-1] - columns[0]) // 3
+    middle = np.arange(columns[0] + third, columns[-1] - third + 1)
+    core = float(np.median([(light[:, x][inside[:, x]] < dark * lip_l).sum() for x in middle]))
+    up = mesh_lip_curves(dense)[0]
+    width = float(np.linalg.norm(up[-1] - up[0]))
+    return 1.0 <= core <= line * width and float(np.mean(light[inside] > lip_l + lighter)) <= most
+
+
 def widen_interior(upper: np.ndarray, lower: np.ndarray, up: float, down: float,
                    tuning: LipsTuning | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Inner-lip curves (left corner first) moved apart across the mouth, ``up`` and ``down``

@@ -153,6 +153,16 @@ class LipsTuning:
     sealed_dark_share: float = 0.05
     #: ... (that share of the lips' L*) and their middle is no lighter than the lips (no teeth).
     sealed_dark: float = 0.6
+    #: A closing mouth whose loop holds lip and one thin dark line is cut on that line, as sealed
+    #: lips are (:func:`~faceedit.stage.lips.crease_only`; colour photos): down each column of the
+    #: loop's middle third the pixels darker than the first share of the lips' L* number at least
+    #: one and, their median, at most the second share of the loop's width; at most the fourth share
+    #: of the loop's pixels are lighter than the lips by the third (L* levels) and at least the fifth
+    #: share of the rest is as red as the lips (less ``lip_redness``): no teeth. Web img20's closed
+    #: smile, its crease deep in shade, reads 2 px (0.018 of 113), 0.096 and 0.98; London 042's 4 px
+    #: (0.023), 0 and 1.0; an open mouth's dark (img57) 0.164 and 0.30 (its teeth); teeth between
+    #: the lips (img47) no dark line, 0.62 lip.
+    crease_line: tuple[float, float, float, float, float] = (0.45, 0.04, 15.0, 0.12, 0.9)
     #: ... and no teeth show below the mesh's inner lower lip: :func:`~faceedit.stage.lips.below_lower_teeth`
     #: moves that line less than this share of the way to the outer lower lip (the median over its
     #: middle third; :func:`~faceedit.stage.sealed.teeth_below`).
