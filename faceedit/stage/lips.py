@@ -390,6 +390,14 @@ def find_interior(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None 
     return apply_affine(back, curves[0]), apply_affine(back, curves[1])
 
 
+def _lips_read(rgb: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_lip_window`, None where its inside or its lips hold under 20 pixels (too few to read)."""
+    window = _lip_window(rgb, dense)
+    if window is None or window[1].sum() < 20 or window[2].sum() < 20:
+        return None
+    return window
+
+
 def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = None) -> bool:
     """Whether the lips between the Face Mesh's inner-lip lines (``dense``: (468, 2|3) mesh
     points) meet in the photo although the mesh reads them apart: no interior is found there
@@ -399,12 +407,10 @@ def lips_sealed(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = 
     teeth). Full closed lips read as open by the mesh (London 099: 0.085 eye distances) were
     otherwise closed again by a neutral edit and cut open along the loop."""
     tuning = tuning or LipsTuning()
-    window = _lip_window(rgb, dense)
+    window = _lips_read(rgb, dense)
     if window is None:
         return False
     lab, inside, lips = window
-    if inside.sum() < 20 or lips.sum() < 20:
-        return False
     lip_l, lip_a = float(np.median(lab[..., 0][lips])), float(np.median(lab[..., 1][lips]))
     light, red = lab[..., 0][inside], lab[..., 1][inside]
     dark = light < tuning.sealed_dark * lip_l
@@ -421,12 +427,10 @@ def crease_only(rgb: np.ndarray, dense: np.ndarray, tuning: LipsTuning | None = 
     lower line inside the lower lip (web img20, London 042); cut as an open mouth's, widened into that lip and past its
     shine (read as teeth), its lower lip would close up over the upper one, squashed. Never on a grey photo."""
     tn = tuning or LipsTuning()
-    window = _lip_window(rgb, dense)
+    window = _lips_read(rgb, dense)
     if window is None:
         return False
     lab, inside, lips = window
-    if inside.sum() < 20 or lips.sum() < 20:
-        return False
     if float(np.abs(lab[..., 1:] - 128.0).max()) < 2.0:
         return False  # (a grey photo: its teeth are not told from its lips by colour)
     dark, line, lighter, most, lip_share = tn.crease_line
