@@ -18,8 +18,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import catmull_rom, resample_by_length
-from faceedit.stage.lips import redness
+from faceedit.stage.lips import redness, sample_points
 from faceedit.stage.tuning_face import WarpTuning
 
 #: Samples along each curve (arc shares 0..1, corner to corner).
@@ -28,9 +29,8 @@ SAMPLES = 200
 
 def _read(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """``img`` (H, W) float32 sampled bilinearly at ``pts`` ((..., 2) in ``img``'s pixels)."""
-    p = np.asarray(pts, np.float32)
-    return cv2.remap(img, np.ascontiguousarray(p[..., 0]).reshape(-1, 1), np.ascontiguousarray(p[..., 1]).reshape(-1, 1),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(p.shape[:-1])
+    p = np.asarray(pts, np.float64)
+    return sample_points(img, p[..., 0].ravel(), p[..., 1].ravel()).reshape(p.shape[:-1])
 
 
 def _band(seam: np.ndarray, outline: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -169,6 +169,5 @@ def closed_lip_ends(pixels: np.ndarray, lm: np.ndarray, upper: np.ndarray, lower
                        (src[..., 1] - y0).astype(np.float32), cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     weight = cv2.GaussianBlur(moved.astype(np.float32), (0, 0), 0.7)[..., None]
     out = pixels[y0:y1, x0:x1].astype(np.float32) * (1.0 - weight) + pulled.astype(np.float32) * weight
-    top = np.iinfo(pixels.dtype).max if pixels.dtype.kind in "ui" else 1.0
-    pixels[y0:y1, x0:x1] = np.clip(np.round(out), 0, top).astype(pixels.dtype)
+    pixels[y0:y1, x0:x1] = np.clip(np.round(out), 0, pixel_max(pixels.dtype)).astype(pixels.dtype)
     return True

@@ -291,11 +291,11 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
         if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
             face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
-    if face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed \
-            and crease_only(pixels, xy, lips):  # a closed smile's deep crease the mesh reads apart: cut on it, as sealed
+    opened = face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed
+    if opened and crease_only(pixels, xy, lips):  # a closed smile's deep crease the mesh reads apart: cut on it, as sealed
         mid = (xy[MESH_INNER_UPPER] + xy[MESH_INNER_LOWER]) / 2
         face.lips = on_crease(pixels, mid, mid, lips)
-    elif face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed:
+    elif opened:
         # an open mouth whose interior colour did not find (a dark cavity): the mesh's loop lies under the upper teeth,
         # which must go with the rest of the opening (and the lower teeth it shows between its lower loop and lip, or
         # the dark of its cavity, tongue and rim there, with them); on a colour photo the upper cut goes past the upper

@@ -153,6 +153,10 @@ class LipsTuning:
     sealed_dark_share: float = 0.05
     #: ... (that share of the lips' L*) and their middle is no lighter than the lips (no teeth).
     sealed_dark: float = 0.6
+    #: ... and no teeth show below the mesh's inner lower lip: :func:`~faceedit.stage.lips.below_lower_teeth`
+    #: moves that line less than this share of the way to the outer lower lip (the median over its
+    #: middle third; :func:`~faceedit.stage.sealed.teeth_below`).
+    teeth_below_share: float = 0.25
     #: A closing mouth whose loop holds lip and one thin dark line is cut on that line, as sealed
     #: lips are (:func:`~faceedit.stage.lips.crease_only`; colour photos): down each column of the
     #: loop's middle third the pixels darker than the first share of the lips' L* number at least
@@ -163,10 +167,6 @@ class LipsTuning:
     #: (0.023), 0 and 1.0; an open mouth's dark (img57) 0.164 and 0.30 (its teeth); teeth between
     #: the lips (img47) no dark line, 0.62 lip.
     crease_line: tuple[float, float, float, float, float] = (0.45, 0.04, 15.0, 0.12, 0.9)
-    #: ... and no teeth show below the mesh's inner lower lip: :func:`~faceedit.stage.lips.below_lower_teeth`
-    #: moves that line less than this share of the way to the outer lower lip (the median over its
-    #: middle third; :func:`~faceedit.stage.sealed.teeth_below`).
-    teeth_below_share: float = 0.25
     #: A closing mouth's lower cut goes through the dark its column starts in at most this share
     #: of the way to the outer lower lip.
     lower_dark_most: float = 0.5
