@@ -158,6 +158,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "mouth.SEAM_EXACT_SIGMA": ("N", "when a distance is computed exactly"),
     "upper_lip.UPPER_LIP_TAPER": ("G", "a closed upper lip's thinning into the corners"),
     "upper_lip.UPPER_LIP_THIN": ("G", "how much thinner than a closed lip an upper lip is drawn whole"),
+    "mouth_steps.OWN_TEETH_LEAST": ("G", "the share of a smile's new opening its own carried teeth fill under which the bank paints it whole"),
     "mouth.SEAM_BLUR_REACH": ("N", "where the photo's blur about the seam is read (share of the corner distance)"),
     "mouth.SEAM_DARK_PERCENTILE": ("M", "the lips' own dark the small seam's colour is read from"),
     "seam_course._LUMA": ("N", "luma weights (a unit)"),
