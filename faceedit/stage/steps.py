@@ -92,7 +92,7 @@ from faceedit.stage.moves import (
     target_moves,
     with_target_controls,
 )
-from faceedit.stage.paint import lips_keep_out
+from faceedit.stage.paint import lips_keep_out, looks_grey
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.records import (
     Curves,
@@ -266,12 +266,25 @@ def draw_lids(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarr
     return close_lids(pixels, face.landmarks, face.mesh, face.lids, face.lids_meet, stage.tuning.lids)
 
 
+def open_grey(pixels: np.ndarray, lm: np.ndarray, tuning: EditTuning) -> bool:
+    """Whether a face at 68 points ``lm`` shows its lips apart (over twice ``lips_closed``) in a grey photo: there
+    colour finds no interior (:func:`~faceedit.stage.lips.find_interior`), and the Face Mesh's loop round the
+    teeth of a laugh is the cut as it lies. Moved onto "the crease" (:func:`~faceedit.stage.lips.on_crease`: the
+    darkest row near its middle, which between open lips is the dark upper lip or the line under the teeth), the
+    loop went up the upper lip by its height: the lip was cut away with the teeth's top and the teeth's lower
+    half carried down (JAFFE's laughs made surprised: the upper teeth at the bottom of the opening and no upper
+    lip, KM.HA1, MK.HA1, NA.HA1). A mouth the edit closes keeps the move onto the crease before its loop is
+    widened (as it lies, NA.HA3 made neutral kept a dark wedge at a corner)."""
+    return lip_gap(lm) > 2 * tuning.lips_closed and (pixels.ndim == 2 or looks_grey(pixels))
+
+
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     """The lips' cut of a face with a Face Mesh (without one the warp cuts along the 68 points' inner
     lips): the interior the photo shows (:func:`interior_cut`; closing, taken up past the gum a smile
     bares, :func:`~faceedit.stage.lips.above_gums`), else the mesh's inner-lip loop moved onto the
     crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a smile the 68 points' inner
-    lips lie on the teeth), widened by ``closing_loop_up`` / ``closing_loop_down`` where an open mouth
+    lips lie on the teeth; open lips in a grey photo that stay open keep the loop as it lies,
+    :func:`open_grey`), widened by ``closing_loop_up`` / ``closing_loop_down`` where an open mouth
     closes (the loop lies under the upper teeth of a dark opening, and teeth left outside the cut stay
     between the closed lips). Where a smile is taken away from a mouth that stays open, only the upper
     teeth go up with the upper lip: below them (the lower teeth, a strip of lower lip colour found
@@ -288,7 +301,9 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         mid = (xy[MESH_INNER_UPPER] + xy[MESH_INNER_LOWER]) / 2
         face.lips = on_crease(pixels, mid, mid, lips)
     else:
-        face.lips = face.shown or on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips)
+        face.lips = face.shown or (
+            (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER]) if face.closing == 0 and open_grey(pixels, face.landmarks, tuning)
+            else on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips))
         if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
             face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
     opened = face.shown is None and face.closing > 0 and lip_gap(face.landmarks) > 2 * tuning.lips_closed
