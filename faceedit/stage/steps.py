@@ -274,7 +274,7 @@ def open_grey(pixels: np.ndarray, lm: np.ndarray, tuning: EditTuning) -> bool:
     loop went up the upper lip by its height: the lip was cut away with the teeth's top and the teeth's lower
     half carried down (JAFFE's laughs made surprised: the upper teeth at the bottom of the opening and no upper
     lip, KM.HA1, MK.HA1, NA.HA1). A mouth the edit closes keeps the move onto the crease before its loop is
-    widened (as it lies, NA.HA3 made neutral kept a dark wedge at a corner)."""
+    widened (as it lies, NA's laughs made neutral read more dark lines round the mouth than her own photos)."""
     return lip_gap(lm) > 2 * tuning.lips_closed and (pixels.ndim == 2 or looks_grey(pixels))
 
 
