@@ -70,6 +70,7 @@ from faceedit.stage.lips import (
     above_gums,
     above_upper_teeth,
     below_lower_teeth,
+    box_around,
     crease_only,
     find_interior,
     lip_redness,
@@ -274,8 +275,13 @@ def open_grey(pixels: np.ndarray, lm: np.ndarray, tuning: EditTuning) -> bool:
     loop went up the upper lip by its height: the lip was cut away with the teeth's top and the teeth's lower
     half carried down (JAFFE's laughs made surprised: the upper teeth at the bottom of the opening and no upper
     lip, KM.HA1, MK.HA1, NA.HA1). A mouth the edit closes keeps the move onto the crease before its loop is
-    widened (as it lies, NA's laughs made neutral read more dark lines round the mouth than her own photos)."""
-    return lip_gap(lm) > 2 * tuning.lips_closed and (pixels.ndim == 2 or looks_grey(pixels))
+    widened (as it lies, NA's laughs made neutral read more dark lines round the mouth than her own photos). The
+    photo is read grey round the mouth (its lips' box grown by their width): a grey 4K photo is not swept whole."""
+    if lip_gap(lm) <= 2 * tuning.lips_closed:
+        return False
+    mouth = np.asarray(lm, np.float64)[48:68]
+    x0, y0, x1, y1 = box_around(mouth, float(np.ptp(mouth[:, 0])), pixels.shape)
+    return pixels.ndim == 2 or looks_grey(pixels[y0:y1, x0:x1])
 
 
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
