@@ -1,6 +1,7 @@
 """A GPU machine's check of the whole command line: every model's ``apply`` on the GPU and on the
 CPU of the same machine (two photos, two targets), compared; RegGAN's and LeGAN's refiners on;
-a few ``train`` steps of each method on the GPU; the wall time of each command in a fresh process.
+a few ``train`` steps of each method on the GPU; the wall time of each command in a fresh process;
+``apply -m reggan -t happy`` on a batch of 512-px photos on each device, timed.
 
     python bench/bench_gpu.py -o OUT                       # cuda against cpu
     python bench/bench_gpu.py -o OUT --devices mps,cpu      # an Apple GPU
@@ -12,6 +13,8 @@ GPU's against the CPU's over the whole photo, the largest difference (levels) an
 pixels that differ; writes the same as ``OUT/summary.json`` (a failed command's stderr tail
 included). The ``train`` steps use a tiny paired set made from the astronaut (a bright patch
 over the mouth) prepared at 128 px, each method's own architecture, ``--steps 3 -b 2 --no-eval``.
+The batch (``--batch N``, 8 by default, 0 for none): the astronaut mirrored and shifted, one command per
+device in a fresh process, model load and the detector included.
 """
 
 from __future__ import annotations
@@ -54,6 +57,18 @@ def photos(work: Path) -> list[Path]:
     return paths
 
 
+def batch(work: Path, n: int) -> Path:
+    """``n`` distinct 512-px photos: the astronaut mirrored or not and rolled by a few pixels."""
+    import skimage.data
+
+    a, d = skimage.data.astronaut(), work / "batch"
+    d.mkdir()
+    for i in range(n):
+        img = np.roll(a[:, ::-1] if i % 2 else a, (i // 2) * 3, axis=1)
+        Image.fromarray(np.ascontiguousarray(img)).save(d / f"p{i:02d}.png")
+    return d
+
+
 def pairs(work: Path) -> Path:
     """A tiny prepared paired set (``faceedit prepare`` of six shifted astronauts and their copies
     with a bright mouth patch)."""
@@ -81,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--devices", default="cuda,cpu", help="the GPU, then the CPU to compare with (one: no comparison)")
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--no-train", action="store_true")
+    p.add_argument("--batch", type=int, default=8, help="photos in the timed batch (0: none)")
     a = p.parse_args(argv)
     devices, models = a.devices.split(","), a.models.split(",")
     a.out.mkdir(parents=True, exist_ok=True)
@@ -115,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
                                     "-b", "2", "--device", devices[0], "--no-eval"], 600)
             rows.append({"train": m, "device": devices[0], "rc": rc, "s": s, **({"tail": tail} if rc else {})})
             print(f"train {m:14s} {devices[0]:6s} rc {rc} {s:6.1f} s", flush=True)
+    if a.batch:
+        src = batch(work, a.batch)
+        for dev in devices:
+            rc, s, tail = faceedit(["apply", "-m", "reggan", "-t", "happy", str(src), "-o", str(work / f"batch_{dev}"),
+                                    "--device", dev], 600)
+            rows.append({"batch": a.batch, "device": dev, "rc": rc, "s": s, **({"tail": tail} if rc else {})})
+            print(f"batch of {a.batch} reggan happy {dev:6s} rc {rc} {s:6.1f} s", flush=True)
     (a.out / "summary.json").write_text(json.dumps(rows, indent=1))
     return int(any(r.get("rc") for r in rows))
 
