@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from faceedit.pixels import luma
 from faceedit.stage.eye_open import _Frame
@@ -166,3 +167,31 @@ def test_a_nearly_shut_eye_opened_wide_is_one_eyeball_in_a_white_it_did_not_show
     lit = float(np.median(luma(px[ball])))
     assert lit >= 0.9 * t.narrow_white_over_cheek * float(luma(SKIN)), lit
     assert float(np.median(luma(warped[y0:y1, x0:x1][ball]))) < 0.35  # the shadow, stretched
+
+
+def test_a_redrawn_iris_hidden_under_a_squint_is_drawn_from_its_rings():
+    """A squinting eye opened wide whose iris is redrawn (found, too little of it seen to keep): where the
+    source hides the iris (under the upper lid's margin) the drawing takes the colour of the iris's ring at
+    that distance from its centre (``rings``, centre to rim: the pupil, the iris, the limbus), not the
+    median of the strip the squint shows. Filled with that median, a light iris was a pale disc crossed by the
+    strip of its pupil (a web portrait's squint made surprised)."""
+    t = EyesTuning()
+    src_eye, dst_eye = _eye(11.0, 9.5, 120.0, 108.0, 180.0), _eye(35.0, 16.0, 120.0, 108.0, 180.0)
+    src = _photo(src_eye, 360, 12.0)
+    c_s, c_d, r = np.array([174.0, 185.0]), np.array([174.0, 172.0]), 14.0
+    yy, xx = np.mgrid[0:360, 0:360]
+    strip = np.all(np.isclose(src, WHITE), axis=-1) & (np.hypot(xx - c_s[0], yy - c_s[1]) <= r)
+    src[strip] = 0.65  # the strip of a light iris the squint shows
+    sp = _stretch(src_eye, dst_eye)
+    warped = cv2.remap(src, *np.moveaxis(sp((0, 0, 360, 360)), -1, 0), cv2.INTER_LINEAR)
+    rings = np.array([[0.05] * 3] * 4 + [[0.3] * 3] * 5 + [[0.2] * 3] * 2, np.float32)  # 11 rings, a dark iris
+    hidden = (c_d + [0.0, -0.7 * r]).astype(int)  # an iris pixel the source hides under its margin
+    seen = (c_d + [0.0, 0.0]).astype(int)  # the strip's middle, which the source shows
+    got = {}
+    for name, given in (("rings", rings), ("median", None)):
+        out = move_lid_margin(src, warped, src_eye, dst_eye, sp, (c_s, c_d, r, False), t, rings=given)
+        assert out is not None
+        (x0, y0, _, _), px = out
+        got[name] = (float(luma(px[hidden[1] - y0, hidden[0] - x0])), float(luma(px[seen[1] - y0, seen[0] - x0])))
+    assert got["rings"][0] < 0.35 < 0.5 < got["median"][0], got  # the ring's colour, not the strip's
+    assert got["rings"][1] == pytest.approx(got["median"][1], abs=1e-6)  # what the source shows stays its own

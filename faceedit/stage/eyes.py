@@ -387,7 +387,7 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
             # eyeball redrawn; another (a turned face's far eye) left as warped
             if shut_in(lm[list(LM_EYES[k])], tuning) > 0.0:
                 out = _move_margin(source, out, warped, lm, moved, int(k), source_points, (c_s, c_d, r, False),
-                                   tuning, photo_scale, in_place)
+                                   tuning, photo_scale, in_place, rings=profile)
             continue
         # the white by its place along the eye (darker toward the corners), as the source shows it
         seen = (np.stack([sx, sy], 1) + sbox)[beyond]
@@ -465,12 +465,12 @@ def _keep_irises(source: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: 
 def _move_margin(source: np.ndarray, out: np.ndarray, warped: np.ndarray, lm: np.ndarray, moved: np.ndarray, k: int,
                  source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
                  iris: tuple[np.ndarray, np.ndarray, float, bool] | None, tuning: EyesTuning, photo_scale: float,
-                 in_place: bool) -> np.ndarray:
+                 in_place: bool, rings: np.ndarray | None = None) -> np.ndarray:
     """``out`` with eye ``k``'s upper margin moved as a line where it is small or nearly shut and opened wide
     (:func:`faceedit.stage.lid_move.move_lid_margin`; a copy of ``warped`` first where ``out`` is it)."""
     e = list(LM_EYES[k])
     moved_px = move_lid_margin(source, out, lm[e], moved[e], source_points, iris, tuning, photo_scale,
-                               unit=pixel_max(source.dtype))
+                               unit=pixel_max(source.dtype), rings=rings)
     if moved_px is None:
         return out
     if out is warped and not in_place:

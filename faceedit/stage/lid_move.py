@@ -18,8 +18,9 @@ widened eye shows one crisp lid margin at the lid's new place and the eyeball be
    source's margin stretched, in the white of the edited opening's lighter quarter beyond the
    margin and the iris, the iris's disc left as drawn; where the iris was found but too little of
    it shows to keep (most eyes 13-20 px wide), all of the opening below the margin: the iris at
-   its size about its moved centre (the source's where the source shows it, else its median) in
-   the source's white (the lighter quarter of its opening beyond the margin and the iris);
+   its size about its moved centre (the source's where the source shows it, else its rings'
+   colours where they were read, its pupil and dark limbus with them, else its median) in the
+   source's white (the lighter quarter of its opening beyond the margin and the iris);
 3. the drawing blended in over soft edges (a small face's photo is no sharper).
 
 Small eyes (:func:`faceedit.stage.eye_open.eye_weight`: whole up to ``shut_small_px``'s first
@@ -118,13 +119,14 @@ def margin_band(src: np.ndarray, fr: _Frame, tn: EyesTuning, unit: float | None 
 def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
                     source_points: Callable[[tuple[int, int, int, int]], np.ndarray],
                     iris: tuple[np.ndarray, np.ndarray, float, bool] | None = None, tuning: EyesTuning | None = None,
-                    photo_scale: float = 1.0, unit: float | None = None
+                    photo_scale: float = 1.0, unit: float | None = None, rings: np.ndarray | None = None
                     ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The eye's box with its upper margin moved as a line (see the module's text): ``eye_src`` /
     ``eye_dst`` its 6 68-point contour points in ``source`` (before the warp) and in ``edited``
     (after the warp and the iris kept); ``source_points(box)``: the warp's map, (h, w, 2) source
     coordinates of a box's pixels; ``iris``: the kept iris's (centre, radius) in ``edited``, left
-    as drawn, or None. Both photos unit float (H, W, 3), or with ``unit`` their own pixels read as
+    as drawn, or None; ``rings``: that iris's colours centre to rim
+    (:func:`~faceedit.stage.iris_rings.radial_profile`), where read. Both photos unit float (H, W, 3), or with ``unit`` their own pixels read as
     float32 RGB over ``unit`` where sampled; ``photo_scale``: the photo's own pixels per pixel
     here (an eye's size, :func:`~faceedit.stage.eye_open.eye_weight`). Returns (box (x0, y0, x1,
     y1), its new pixels as unit floats) or None where the eye is neither small nor nearly shut
@@ -212,7 +214,7 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     if redraw:
         assert iris is not None
         a_iris = cv2.GaussianBlur((stretched * disc * across).astype(np.float32), (0, 0), 0.5)[..., None]
-        new = new * (1 - a_iris) + _iris(source, fs, thick, iris, xx, yy, unit) * shade[..., None] * a_iris
+        new = new * (1 - a_iris) + _iris(source, fs, thick, iris, xx, yy, unit, rings) * shade[..., None] * a_iris
     new = new * (1 - a_lid) + lid.astype(np.float32) * a_lid
     return (x0, y0, x1, y1), np.clip(cur * (1 - w) + new * w, 0.0, 1.0)
 
@@ -235,17 +237,24 @@ def _white(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, unit: floa
 
 
 def _iris(source: np.ndarray, fs: _Frame, thick: float, iris: tuple, xx: np.ndarray, yy: np.ndarray,
-          unit: float | None) -> np.ndarray:
+          unit: float | None, rings: np.ndarray | None = None) -> np.ndarray:
     """The iris at its own size about its moved centre: the source's at the same offset from its
-    centre where the source shows it there (in its opening, below the margin), elsewhere the median
-    of what the source shows of it."""
+    centre where the source shows it there (in its opening, below the margin), elsewhere its ring's
+    colour at that distance from the centre (``rings``, centre to rim) or, without them, the median
+    of what the source shows of it. A squinting eye shows a strip of its iris: filled with that
+    strip's median, a light iris opened wide was a pale disc crossed by the strip of its pupil
+    (a web portrait's squint made surprised); its rings draw the pupil and the dark limbus round."""
     c_s, c_d, r, _ = iris
     at = np.stack([xx - c_d[0] + c_s[0], yy - c_d[1] + c_s[1]], -1).astype(np.float64)
     got = _sample(source, at, unit).astype(np.float32)
     f = fs.to_frame(at)
     shown = (f[..., 1] > fs.up(f[..., 0]) + thick) & (f[..., 1] < fs.low(f[..., 0])) \
         & (np.hypot(at[..., 0] - c_s[0], at[..., 1] - c_s[1]) <= r)
-    if not shown.any():
+    if rings is not None:
+        rho = np.clip(np.hypot(xx - c_d[0], yy - c_d[1]) / max(r, 1e-6), 0.0, 1.0) * (len(rings) - 1)
+        fill = np.stack([np.interp(rho, np.arange(len(rings)), rings[:, i]) for i in range(rings.shape[1])], -1)
+    elif shown.any():
+        fill = np.broadcast_to(np.median(got[shown], 0), got.shape)
+    else:
         return got
-    med = np.median(got[shown], 0)
-    return np.where(shown[..., None], got, med[None, None, :]).astype(np.float32)
+    return np.where(shown[..., None], got, fill).astype(np.float32)
