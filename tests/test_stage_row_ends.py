@@ -49,6 +49,20 @@ def test_the_row_s_ends_fall_into_the_cavity_s_shadow():
     assert (fade_row_ends(pixels, (0, 0, 100, 60), opening, EditTuning(row_ends_share=0.0)) == pixels).all()
 
 
+def test_the_fade_goes_as_far_as_asked():
+    """``amount`` scales the change (none at 0, half of it at 0.5, all of it from 1 on): the ends of a
+    row a smile keeps or makes (a relaxed upper lip's share of 0) stay as the photo lit them."""
+    tn = EditTuning()
+    pixels, opening = drawn_row()
+    full = fade_row_ends(pixels, (0, 0, 100, 60), opening, tn).astype(np.float64)
+    half = fade_row_ends(pixels, (0, 0, 100, 60), opening, tn, amount=0.5).astype(np.float64)
+    assert (fade_row_ends(pixels, (0, 0, 100, 60), opening, tn, amount=0.0) == pixels).all()
+    assert (fade_row_ends(pixels, (0, 0, 100, 60), opening, tn, amount=2.0) == full).all()
+    change = full - pixels
+    assert np.abs(change).max() > 100
+    np.testing.assert_allclose(half - pixels, 0.5 * change, atol=1.0)
+
+
 @pytest.fixture(scope="module")
 def editor():
     from faceedit.api import Editor
@@ -75,3 +89,21 @@ def test_a_kept_row_ends_in_shadow_with_no_lone_tooth(editor, target):
     r = bench.fragments(out, opening)
     assert r["lone"] == 0
     assert r["ends"] < 4.2 < r["mid"], r
+
+
+@pytest.mark.shared_data
+def test_a_smile_made_happy_keeps_its_own_row_s_ends(editor, monkeypatch):
+    """London 061's smile (held out) made happy carries its own row into a taller opening under a lip
+    that does not relax: its ends stay as the photo lit them, the edit the same as with no fade at all
+    (faded and cut from below, each end tooth stood over a dark step at 2x). Made surprised, the lip
+    relaxes and the ends fade."""
+    from faceedit.stage import mouth_steps
+
+    path = SHARED_DATA / "london_hd" / "smiling" / "061.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (../shared/data)")
+    img = np.asarray(Image.open(path).convert("RGB"))
+    edits = {t: editor.edit(img, t) for t in ("happy", "surprised")}
+    monkeypatch.setattr(mouth_steps, "fade_row_ends", lambda pixels, *a, **k: pixels)
+    assert (editor.edit(img, "happy") == edits["happy"]).all()
+    assert (editor.edit(img, "surprised") != edits["surprised"]).any()

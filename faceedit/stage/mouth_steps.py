@@ -231,8 +231,10 @@ def fill_mouth(stage: Statistics, face: FaceEdit, pixels: np.ndarray, whites: np
             # relaxed upper lip that stays open (fear, surprise): a band, darker toward the
             # inside; a move that closes the mouth (neutral) leaves what it keeps of the row
             relax = teeth_cover(stage, face) / max(stage.tuning.edit.teeth_cover, 1e-6)
+            # (and its ends in the cavity's shadow as far as the lip relaxes: a smile made happy keeps its own)
             out = fade_row_ends(shade_carried(out, r.roi, interior, opening, relax, stage.tuning.mouth, in_place=True),
-                                r.roi, opening + interior, stage.tuning.edit, in_place=True)
+                                r.roi, opening + interior, stage.tuning.edit,
+                                amount=relax / max(stage.tuning.edit.row_ends_relaxed, 1e-6), in_place=True)
         out = tooth_steps(out, r.roi, opening + interior, float(moved[[51, 62, 66], 0].mean()),
                           float(np.linalg.norm(moved[64] - moved[60])), face.photo_scale, in_place=True)
         at_photo_focus(out, r.roi, opening + interior, moved, stage.tuning.mouth,  # in a soft photo

@@ -32,7 +32,7 @@ def row_columns(lit: np.ndarray, gap: int) -> tuple[int, int] | None:
     return int(cols[starts[k]]), int(cols[ends[k]])
 
 
-def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuning, *,
+def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuning, *, amount: float = 1.0,
                   in_place: bool = False) -> np.ndarray:
     """The upper row of teeth inside ``opening`` (float 0..1 over ``roi`` = (x0, y0, x1, y1)) faded at
     its ends. The cavity's tone: the median colour of the opening's darker third; the row: the widest
@@ -45,13 +45,13 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     far as it is teeth (as light as them and as grey: the lips' rims stay), the teeth beyond the row as its
     ends, at the end so far that the row's median lit luma stands ``row_ends_contrast`` times the tone's, and
     below ``row_ends_narrow`` of the row's height there wholly (softly, over the rest of the height):
-    the end's teeth darker and shorter. Unchanged without a row of at least 8 columns. A new array, or
-    ``pixels`` written over with ``in_place``."""
+    the end's teeth darker and shorter. ``amount`` (0..1) of that change (0: none). Unchanged without a row
+    of at least 8 columns. A new array, or ``pixels`` written over with ``in_place``."""
     share, contrast, narrow = tuning.row_ends_share, tuning.row_ends_contrast, tuning.row_ends_narrow
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
     inside = op > 0.5
-    if share <= 0 or inside.sum() < 50 or pixels.ndim != 3:
+    if share <= 0 or amount <= 0 or inside.sum() < 50 or pixels.ndim != 3:
         return pixels
     found = lit_opening(pixels, roi, inside)
     if found is None:
@@ -90,7 +90,7 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     gain = end + (1.0 - end) * s  # along the row
     # below narrow x the height, at the end, the teeth go wholly (softly over the rest of the height)
     short = 1.0 - (1.0 - s)[None, :] * smoothstep(narrow * height, height, depth)
-    g = np.where(upper, 1.0 - teeth * (1.0 - gain[None, :] * short), 1.0)
+    g = np.where(upper, 1.0 - min(amount, 1.0) * teeth * (1.0 - gain[None, :] * short), 1.0)
     if (g >= 1.0).all():
         return pixels
     out = pixels if in_place else pixels.copy()

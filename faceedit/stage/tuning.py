@@ -92,6 +92,9 @@ class EditTuning:
     row_ends_contrast: float = 3.0
     #: ... and this share of the row's height there (cut from below: shorter side teeth).
     row_ends_narrow: float = 0.5
+    #: ... wholly where the upper lip relaxes this much (``teeth_cover``'s share of its own), in
+    #: proportion under it: a smile kept or made (happy) leaves its carried row's ends as the photo lit them.
+    row_ends_relaxed: float = 0.5
     #: An interior found from colour spanning less than this share of the inner mouth corners
     #: is not the cut (the Face Mesh's inner-lip loop is), whether the mouth opens or closes.
     narrow_interior: float = 0.8
