@@ -49,6 +49,23 @@ def test_the_row_s_ends_fall_into_the_cavity_s_shadow():
     assert (fade_row_ends(pixels, (0, 0, 100, 60), opening, EditTuning(row_ends_share=0.0)) == pixels).all()
 
 
+def test_a_faded_tooth_keeps_its_light_order():
+    """A tooth at the row's end, a lit middle in a dimmer rim (its own shading), faded: its middle
+    stays at least as light as its rim, each a little darker than it was (weighted by each pixel's own
+    lightness the lit middle went to the cavity's dark and the rim stayed: a dark core in a light ring, a
+    decayed tooth)."""
+    tn = EditTuning()
+    pixels, opening = drawn_row()
+    pixels[20:30, 20:28] = 60  # the end tooth's rim, dimmer than the row (teeth at 230) ...
+    pixels[21:30, 22:26] = 200  # ... round its lit middle
+    out = fade_row_ends(pixels, (0, 0, 100, 60), opening, tn)
+    y, y0 = out.astype(np.float64) @ LUMA, pixels.astype(np.float64) @ LUMA
+    for rows in (slice(21, 25), slice(28, 30)):  # its upper half, and its foot, which the fade cuts
+        middle, rim = y[rows, 22:24].mean(), y[rows, 20:22].mean()  # beside each other
+        assert middle >= rim, (rows, middle, rim)
+        assert middle < y0[rows, 22:26].mean() and rim < y0[rows, 20:22].mean()
+
+
 def test_the_fade_goes_as_far_as_asked():
     """``amount`` scales the change (none at 0, half of it at 0.5, all of it from 1 on): the ends of a
     row a smile keeps or makes (a relaxed upper lip's share of 0) stay as the photo lit them."""

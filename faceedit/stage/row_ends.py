@@ -9,7 +9,9 @@ cavity."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+from scipy.ndimage import median_filter
 
 from faceedit.pixels import LUMA_WEIGHTS, from_unit
 from faceedit.stage.lip_rims import smoothstep
@@ -38,15 +40,17 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     its ends. The cavity's tone: the median colour of the opening's darker third; the row: the widest
     run of columns (gaps of 2 px joined) with a pixel as grey as teeth (red less blue under 0.2-0.3 of
     the luma) over twice the tone's luma and 0.45 of the opening's 98th-percentile luma in the upper
-    half of its column, where that is over three times the
-    opening's median; its height: the median over its columns of their lit pixels' depth below the
-    opening's top. Over ``row_ends_share`` of the row's length from each end (smoothstep) every pixel of
-    the upper half is drawn toward the tone (its difference from the tone scaled: the cavity stays) as
-    far as it is teeth (as light as them and as grey: the lips' rims stay), the teeth beyond the row as its
-    ends, at the end so far that the row's median lit luma stands ``row_ends_contrast`` times the tone's, and
-    below ``row_ends_narrow`` of the row's height there wholly (softly, over the rest of the height):
-    the end's teeth darker and shorter. ``amount`` (0..1) of that change (0: none). Unchanged without a row
-    of at least 8 columns. A new array, or ``pixels`` written over with ``in_place``."""
+    half of its column, where that is over three times the opening's median; its height: the median
+    over its columns of their lit pixels' depth below the teeth's own top (each column's first pixel
+    of teeth, a running median of 5 columns). Over ``row_ends_share`` of the row's length from each
+    end (smoothstep) every pixel of the upper half is drawn toward the tone (its difference from the
+    tone scaled: the cavity stays) as far as it is teeth (each tooth whole, its dim rim and shading
+    with its lit middle, a pixel round it softly; as grey as teeth: the lips' rims stay), the teeth
+    beyond the row as its ends, at the end so far that the row's median lit luma stands
+    ``row_ends_contrast`` times the tone's, and below ``row_ends_narrow`` of the row's height there
+    wholly (softly, over the rest of the height): the end's teeth darker and shorter. ``amount``
+    (0..1) of that change (0: none). Unchanged without a row of at least 8 columns. A new array, or
+    ``pixels`` written over with ``in_place``."""
     share, contrast, narrow = tuning.row_ends_share, tuning.row_ends_contrast, tuning.row_ends_narrow
     x0, y0, x1, y1 = (int(v) for v in roi)
     op = np.clip(np.asarray(opening, np.float32), 0.0, 1.0)
@@ -89,8 +93,21 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     s = np.where((xs >= a) & (xs <= b), s, 0.0)
     gain = end + (1.0 - end) * s  # along the row
     # below narrow x the height, at the end, the teeth go wholly (softly over the rest of the height)
+    # (the height read down from the teeth's own top, each column's first tooth pixel, over a running median of 5:
+    # where the lip is lifted off the row the opening's top lies above it, and read from there a column's step in
+    # it cut a tooth along the column, its lower part gone: a half-dark tooth, web img31 made surprised)
+    toothy = upper & (teeth > 0.5)
+    tops = median_filter(np.where(toothy.any(0), np.argmax(toothy, 0), first).astype(np.float64), size=5, mode="nearest")
+    depth = rows - tops[None, :]
+    height = float(np.median([d[m].max() + 1.0 for d, m in zip(depth[:, a:b + 1].T, row_lit.T) if m.any()]))
     short = 1.0 - (1.0 - s)[None, :] * smoothstep(narrow * height, height, depth)
-    g = np.where(upper, 1.0 - min(amount, 1.0) * teeth * (1.0 - gain[None, :] * short), 1.0)
+    # a tooth faded as a whole: its dim rim and shading as far as its lit middle (weighted by each pixel's
+    # own lightness, a tooth faded wholly kept a light rim round a dark core, a decayed tooth: web img31
+    # made surprised), a pixel beyond it softly; the lips' rims (not grey) stay
+    tooth = (teeth > 0).astype(np.float32)
+    whole_teeth = np.maximum(tooth, cv2.GaussianBlur(cv2.dilate(tooth, np.ones((3, 3), np.uint8)), (0, 0), 1.0))
+    fade = whole_teeth * np.clip(2.0 * grey, 0.0, 1.0)
+    g = np.where(upper, 1.0 - min(amount, 1.0) * fade * (1.0 - gain[None, :] * short), 1.0)
     if (g >= 1.0).all():
         return pixels
     out = pixels if in_place else pixels.copy()
