@@ -93,3 +93,24 @@ def test_a_mouth_the_warp_closes_whole_has_its_pockets_painted_whatever_the_goal
     skin = float(img[120, 30] @ luma)
     assert float(lifted(1.0)[137, 67] @ luma) > 0.8 * skin
     assert np.array_equal(lifted(0.5), img)
+
+
+def test_a_pocket_beside_teeth_takes_the_skin_s_light():
+    """A pocket off a corner whose lips hold light teeth beside it (a laugh made surprised: its lower
+    teeth reach the corner) is filled from the skin round it, not from the teeth: no lighter than the
+    skin (filled from both, the pocket stood as a pale wedge cut into the corner); the lips stay."""
+    img, lm = _face()
+    cv2.ellipse(img, (74, 140), (3, 2), 0, 0, 360, (250, 250, 245), -1)  # teeth inside the lips, by the corner
+    pocket = img.copy()
+    cv2.circle(pocket, (67, 140), 3, (40, 30, 30), -1)  # the dark pocket just off the left corner
+    out = lift_corner_pockets(pocket, lm, 1.0)
+    grey = lambda im: im.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])  # noqa: E731
+    skin = float(grey(img)[120, 30])
+    lips = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(lm[48:60]).astype(np.int32)], 1)
+    filled = (grey(pocket) < 0.5 * skin) & (lips == 0)
+    assert filled.sum() > 10
+    assert float(grey(out)[filled].max()) <= 1.05 * skin, (float(grey(out)[filled].max()), skin)
+    assert float(grey(out)[filled].mean()) > 0.8 * skin
+    kept = (lips > 0) & (grey(pocket) >= 0.5 * skin)  # the lips, but for the pocket's own pixels on them
+    assert np.array_equal(out[kept], pocket[kept])
