@@ -126,10 +126,11 @@ def move_lid_margin(source: np.ndarray, edited: np.ndarray, eye_src: np.ndarray,
     (after the warp and the iris kept); ``source_points(box)``: the warp's map, (h, w, 2) source
     coordinates of a box's pixels; ``iris``: the kept iris's (centre, radius) in ``edited``, left
     as drawn, or None; ``rings``: that iris's colours centre to rim
-    (:func:`~faceedit.stage.iris_rings.radial_profile`), where read. Both photos unit float (H, W, 3), or with ``unit`` their own pixels read as
-    float32 RGB over ``unit`` where sampled; ``photo_scale``: the photo's own pixels per pixel
-    here (an eye's size, :func:`~faceedit.stage.eye_open.eye_weight`). Returns (box (x0, y0, x1,
-    y1), its new pixels as unit floats) or None where the eye is neither small nor nearly shut
+    (:func:`~faceedit.stage.iris_rings.radial_profile`), where read. Both photos unit float (H, W,
+    3), or with ``unit`` their own pixels read as float32 RGB over ``unit`` where sampled;
+    ``photo_scale``: the photo's own pixels per pixel here (an eye's size,
+    :func:`~faceedit.stage.eye_open.eye_weight`). Returns (box (x0, y0, x1, y1), its new pixels as
+    unit floats) or None where the eye is neither small nor nearly shut
     (:func:`narrow_weight`), did not open by ``moved_lid_opens``' first factor (``tuning``,
     :class:`faceedit.stage.tuning.EyesTuning`; default its defaults) or shows no dark margin."""
     tn = tuning if tuning is not None else EyesTuning()

@@ -78,7 +78,6 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
         return pixels
     a, b = span
     row_lit = lit[:, a:b + 1]
-    height = float(np.median([d[m].max() + 1.0 for d, m in zip(depth[:, a:b + 1].T, row_lit.T) if m.any()]))
     end = float(np.clip((contrast - 1.0) * t_luma / max(float(np.median(luma[:, a:b + 1][row_lit])) - t_luma, 1e-6),
                         0.0, 1.0))
     teeth = smoothstep(2.0 * t_luma, 0.45 * top, luma) * grey
