@@ -225,20 +225,24 @@ def _open_mouth_with_lower_teeth(grey: bool = False):
     return img, lower, outer
 
 
-def test_a_closing_cut_is_taken_past_the_lower_teeth_and_not_on_a_grey_photo():
+def test_a_closing_cut_is_taken_past_the_lower_teeth_in_colour_and_in_grey():
     """The lower teeth between the mesh's lower loop and the lower lip go inside the cut (the
-    lips that close keep none between them); a grey photo, whose lip highlight is as light as a
-    tooth, keeps the loop."""
+    lips that close keep none between them), in a grey photo too (there a tooth is lighter than the
+    lip alone: left below the loop, a grey laugh's lower teeth stood between its closed lips, JAFFE
+    MK.HA1); a grey lip's highlight, as light as a tooth but past the lip, is no tooth."""
     from faceedit.stage.lips import below_lower_teeth
 
-    img, lower, outer = _open_mouth_with_lower_teeth()
-    moved = below_lower_teeth(img, lower, outer)
     middle = slice(3, 8)
-    assert (moved[middle, 1] >= 104).all()  # past the teeth and the line under them
-    assert (moved[middle, 1] < 118).all()  # not deep into the lip
-    assert np.allclose(moved[[0, -1]], lower[[0, -1]])  # the corners stay
-    grey, lower, outer = _open_mouth_with_lower_teeth(grey=True)
-    assert np.array_equal(below_lower_teeth(grey, lower, outer), lower)
+    for grey in (False, True):
+        img, lower, outer = _open_mouth_with_lower_teeth(grey=grey)
+        moved = below_lower_teeth(img, lower, outer)
+        assert (moved[middle, 1] >= 104).all(), grey  # past the teeth and the line under them
+        assert (moved[middle, 1] < 118).all(), grey  # not deep into the lip
+        assert np.allclose(moved[[0, -1]], lower[[0, -1]])  # the corners stay
+    img[114:121, 70:130] = 235  # a highlight inside the grey lip
+    assert (below_lower_teeth(img, lower, outer)[middle, 1] < 112).all()
+    img[96:107] = img[80, 100]  # no teeth: the cavity down to the lip
+    assert np.allclose(below_lower_teeth(img, lower, outer), lower)
 
 
 def test_the_lower_lips_highlight_is_no_tooth():

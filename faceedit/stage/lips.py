@@ -22,6 +22,7 @@ from faceedit.faces.align import apply_affine
 from faceedit.pixels import pixel_max
 from faceedit.stage.cut_curves import opening_polygon, resample_by_length
 from faceedit.stage.lip_line import dark_runs, past_dark_line
+from faceedit.stage.paint import looks_grey
 from faceedit.stage.tuning_lips import LipsTuning
 
 #: The corner distance (px) a mouth is levelled to where its interior is found from colour; the
@@ -487,8 +488,10 @@ def below_lower_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarra
     and the outer lower lip ``outer_lower`` (a tooth: lighter and whiter than the lower lip,
     ``lower_teeth_lighter`` and ``lower_teeth_whiter``), the moves smoothed along the curve; the teeth
     run on from the curve, through dark and whitish samples: a light, whitish blob past a lip-red
-    sample is the lip's own highlight (london-099 smiling), no tooth; ``lower`` where no teeth show,
-    and on a grey photo (a lip's highlight there is as light as a tooth). On a mouth opened wide (a
+    sample is the lip's own highlight (london-099 smiling), no tooth; ``lower`` where no teeth show.
+    On a grey photo a tooth is lighter than the lip alone, and the teeth run on through dark samples
+    alone (a lip's highlight, as light as a tooth there, lies past a lip sample): left below the cut,
+    a grey laugh's lower teeth stood between its closed lips (JAFFE MK.HA1, NA.HA1). On a mouth opened wide (a
     posed surprise) the Face Mesh's lower inner lip lies across the tongue, above the lower teeth,
     which the closed lips then kept between them. ``through_dark``: where no teeth show, past the dark
     the column starts in too (the cavity, a tongue in its shade, the lip's rolled-in rim: darker than
@@ -537,7 +540,7 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
                 tuning: LipsTuning | None = None) -> np.ndarray | None:
     """:func:`below_lower_teeth`'s and :func:`above_upper_teeth`'s (``upper``) curve ``lower``
     moved past the teeth towards ``outer_lower`` (named for the lower lip; the upper is the
-    same, mirrored); None on a grey photo."""
+    same, mirrored); None on a grey photo for the upper teeth and the gums."""
     tn = tuning or LipsTuning()
     lower = np.asarray(lower, np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
@@ -547,8 +550,14 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     pts = lower[:, None, :] + t[None, :, None] * (outer - lower)[:, None, :]  # (N, S, 2)
     x0, y0, x1, y1 = box_around(np.concatenate([lower, outer]), 2, rgb.shape)
     lab = cv2.cvtColor(rgb[y0:y1, x0:x1, :3].astype(np.float32) / float(pixel_max(rgb.dtype)), cv2.COLOR_RGB2Lab)
-    if float(np.abs(lab[..., 1:]).max()) < 2.0:  # a grey photo
-        return None
+    grey_photo = False
+    if float(np.abs(lab[..., 1:]).max()) < 2.0:  # no colour here: a grey photo (read round the mouth: a
+        # colour photo's box can hold teeth alone)
+        width = float(np.ptp(lower[:, 0]))
+        gx0, gy0, gx1, gy1 = box_around(np.concatenate([lower, outer]), width, rgb.shape)
+        grey_photo = looks_grey(rgb[gy0:gy1, gx0:gx1, :3])
+        if upper or gums or not grey_photo:
+            return None
     got = sample_points(lab, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(*pts.shape[:2], 3)
     light, red = got[..., 0], got[..., 1]
     # the lip's own colour: the samples on its outer two fifths (the upper's outer fifth),
@@ -558,6 +567,8 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
     teeth = (((light > lip_l + tn.lower_teeth_lighter) & (red < lip_a - tn.lower_teeth_whiter))
              | ((light > lip_l + tn.lower_teeth_shaded_lighter) & (red < lip_a - tn.lower_teeth_shaded_whiter)))
+    if grey_photo:
+        teeth = light > lip_l + tn.lower_teeth_lighter
     most = tn.upper_teeth_most if upper else 0.8
     if upper:
         teeth |= (light > lip_l + tn.upper_teeth_brighter) & (red <= lip_a + 2.0)
@@ -565,7 +576,7 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     dark = light < lip_l - tn.lower_teeth_lighter / 2  # the dark line where the teeth meet the lip
     if not upper:  # the lower teeth run on from the cut, through their dark gaps and whitish
         # shading; a light, whitish blob past a lip-red sample is the lip's highlight
-        on = teeth | dark | (red < lip_a - tn.lower_teeth_whiter)
+        on = teeth | dark | (np.zeros_like(teeth) if grey_photo else (red < lip_a - tn.lower_teeth_whiter))
         teeth &= np.cumprod(on, 1).astype(bool)
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     for k in np.nonzero(last >= 0)[0]:

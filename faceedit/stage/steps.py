@@ -274,8 +274,8 @@ def open_grey(pixels: np.ndarray, lm: np.ndarray, tuning: EditTuning) -> bool:
     darkest row near its middle, which between open lips is the dark upper lip or the line under the teeth), the
     loop went up the upper lip by its height: the lip was cut away with the teeth's top and the teeth's lower
     half carried down (JAFFE's laughs made surprised: the upper teeth at the bottom of the opening and no upper
-    lip, KM.HA1, MK.HA1, NA.HA1). A mouth the edit closes keeps the move onto the crease before its loop is
-    widened (as it lies, NA's laughs made neutral read more dark lines round the mouth than her own photos). The
+    lip, KM.HA1, MK.HA1, NA.HA1); a mouth the edit closes, its loop then widened, closed its lips over the lip cut
+    away: a pale upper lip, the teeth kept between the lips (KA.HA1, MK.HA1, YM.HA2, KM.HA4 made neutral). The
     photo is read grey round the mouth (its lips' box grown by their width): a grey 4K photo is not swept whole."""
     if lip_gap(lm) <= 2 * tuning.lips_closed:
         return False
@@ -289,7 +289,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
     lips): the interior the photo shows (:func:`interior_cut`; closing, taken up past the gum a smile
     bares, :func:`~faceedit.stage.lips.above_gums`), else the mesh's inner-lip loop moved onto the
     crease between the lips (:func:`faceedit.stage.lips.on_crease`; on a smile the 68 points' inner
-    lips lie on the teeth; open lips in a grey photo that stay open keep the loop as it lies,
+    lips lie on the teeth; open lips in a grey photo keep the loop as it lies,
     :func:`open_grey`), widened by ``closing_loop_up`` / ``closing_loop_down`` where an open mouth
     closes (the loop lies under the upper teeth of a dark opening, and teeth left outside the cut stay
     between the closed lips). Where a smile is taken away from a mouth that stays open, only the upper
@@ -308,7 +308,7 @@ def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
         face.lips = on_crease(pixels, mid, mid, lips)
     else:
         face.lips = face.shown or (
-            (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER]) if face.closing == 0 and open_grey(pixels, face.landmarks, tuning)
+            (xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER]) if open_grey(pixels, face.landmarks, tuning)
             else on_crease(pixels, xy[MESH_INNER_UPPER], xy[MESH_INNER_LOWER], lips))
         if face.shown is not None and face.closing > 0:  # the gum a smile bares goes with the teeth
             face.lips = (above_gums(pixels, face.shown[0], xy[MESH_OUTER_UPPER], lips), face.shown[1])
