@@ -64,6 +64,15 @@ def box_around(poly: np.ndarray, margin: float, shape) -> tuple[int, int, int, i
     return max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
 
 
+def grey_round(pixels: np.ndarray, pts: np.ndarray) -> bool:
+    """Whether ``pixels`` are grey (:func:`~faceedit.stage.paint.looks_grey`; one channel: yes) round the
+    points ``pts`` ((N, 2), a mouth's), their box grown by its width: a grey photo read near the mouth, not
+    swept whole, and not from a box that holds teeth alone (a colour photo's teeth have no colour)."""
+    pts = np.asarray(pts, np.float64)
+    x0, y0, x1, y1 = box_around(pts, float(np.ptp(pts[:, 0])), pixels.shape)
+    return pixels.ndim == 2 or looks_grey(pixels[y0:y1, x0:x1, :3])
+
+
 def sample_points(img: np.ndarray, x: np.ndarray, y: np.ndarray, interp: int = cv2.INTER_LINEAR,
                   border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
     """``img`` sampled at the points (x, y): (n,) or (n, C). The points are laid out as rows of
@@ -550,14 +559,10 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     pts = lower[:, None, :] + t[None, :, None] * (outer - lower)[:, None, :]  # (N, S, 2)
     x0, y0, x1, y1 = box_around(np.concatenate([lower, outer]), 2, rgb.shape)
     lab = cv2.cvtColor(rgb[y0:y1, x0:x1, :3].astype(np.float32) / float(pixel_max(rgb.dtype)), cv2.COLOR_RGB2Lab)
-    grey_photo = False
-    if float(np.abs(lab[..., 1:]).max()) < 2.0:  # no colour here: a grey photo (read round the mouth: a
-        # colour photo's box can hold teeth alone)
-        width = float(np.ptp(lower[:, 0]))
-        gx0, gy0, gx1, gy1 = box_around(np.concatenate([lower, outer]), width, rgb.shape)
-        grey_photo = looks_grey(rgb[gy0:gy1, gx0:gx1, :3])
-        if upper or gums or not grey_photo:
-            return None
+    no_colour = float(np.abs(lab[..., 1:]).max()) < 2.0
+    grey_photo = no_colour and grey_round(rgb, np.concatenate([lower, outer]))
+    if no_colour and (upper or gums or not grey_photo):
+        return None  # (no colour in a colour photo's box: teeth alone)
     got = sample_points(lab, pts[..., 0].ravel() - x0, pts[..., 1].ravel() - y0).reshape(*pts.shape[:2], 3)
     light, red = got[..., 0], got[..., 1]
     # the lip's own colour: the samples on its outer two fifths (the upper's outer fifth),
@@ -565,10 +570,11 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     n = len(lower)
     lip = got[n // 4: n - n // 4, int((0.8 if upper else 0.6) * LOWER_TEETH_SAMPLES):].reshape(-1, 3)
     lip_l, lip_a = float(np.median(lip[:, 0])), float(np.median(lip[:, 1]))
-    teeth = (((light > lip_l + tn.lower_teeth_lighter) & (red < lip_a - tn.lower_teeth_whiter))
-             | ((light > lip_l + tn.lower_teeth_shaded_lighter) & (red < lip_a - tn.lower_teeth_shaded_whiter)))
-    if grey_photo:
+    if grey_photo:  # lighter than the lip alone
         teeth = light > lip_l + tn.lower_teeth_lighter
+    else:
+        teeth = (((light > lip_l + tn.lower_teeth_lighter) & (red < lip_a - tn.lower_teeth_whiter))
+                 | ((light > lip_l + tn.lower_teeth_shaded_lighter) & (red < lip_a - tn.lower_teeth_shaded_whiter)))
     most = tn.upper_teeth_most if upper else 0.8
     if upper:
         teeth |= (light > lip_l + tn.upper_teeth_brighter) & (red <= lip_a + 2.0)
@@ -576,7 +582,7 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     dark = light < lip_l - tn.lower_teeth_lighter / 2  # the dark line where the teeth meet the lip
     if not upper:  # the lower teeth run on from the cut, through their dark gaps and whitish
         # shading; a light, whitish blob past a lip-red sample is the lip's highlight
-        on = teeth | dark | (np.zeros_like(teeth) if grey_photo else (red < lip_a - tn.lower_teeth_whiter))
+        on = teeth | dark if grey_photo else teeth | dark | (red < lip_a - tn.lower_teeth_whiter)
         teeth &= np.cumprod(on, 1).astype(bool)
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     for k in np.nonzero(last >= 0)[0]:

@@ -84,7 +84,8 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     # the ends fade from where the teeth end, not the lit ones: a row the shade already darkens
     # toward its corners (a smile's full row carried under a surprised lip) keeps its shaded
     # side teeth (faded from the lit row's ends, a full row of eight came out two front teeth)
-    whole = row_columns(upper & (teeth > 0.5), 2)
+    toothy = upper & (teeth > 0.5)
+    whole = row_columns(toothy, 2)
     if whole is not None and whole[0] <= b and whole[1] >= a:
         a, b = min(a, whole[0]), max(b, whole[1])
     xs = np.arange(crop.shape[1], dtype=np.float64)
@@ -95,7 +96,6 @@ def fade_row_ends(pixels: np.ndarray, roi, opening: np.ndarray, tuning: EditTuni
     # (the height read down from the teeth's own top, each column's first tooth pixel, over a running median of 5:
     # where the lip is lifted off the row the opening's top lies above it, and read from there a column's step in
     # it cut a tooth along the column, its lower part gone: a half-dark tooth, web img31 made surprised)
-    toothy = upper & (teeth > 0.5)
     tops = median_filter(np.where(toothy.any(0), np.argmax(toothy, 0), first).astype(np.float64), size=5, mode="nearest")
     depth = rows - tops[None, :]
     height = float(np.median([d[m].max() + 1.0 for d, m in zip(depth[:, a:b + 1].T, row_lit.T) if m.any()]))

@@ -70,9 +70,9 @@ from faceedit.stage.lips import (
     above_gums,
     above_upper_teeth,
     below_lower_teeth,
-    box_around,
     crease_only,
     find_interior,
+    grey_round,
     lip_redness,
     on_crease,
     widen_interior,
@@ -93,7 +93,7 @@ from faceedit.stage.moves import (
     target_moves,
     with_target_controls,
 )
-from faceedit.stage.paint import lips_keep_out, looks_grey
+from faceedit.stage.paint import lips_keep_out
 from faceedit.stage.pose import turn_head as turn_pose
 from faceedit.stage.records import (
     Curves,
@@ -277,11 +277,7 @@ def open_grey(pixels: np.ndarray, lm: np.ndarray, tuning: EditTuning) -> bool:
     lip, KM.HA1, MK.HA1, NA.HA1); a mouth the edit closes, its loop then widened, closed its lips over the lip cut
     away: a pale upper lip, the teeth kept between the lips (KA.HA1, MK.HA1, YM.HA2, KM.HA4 made neutral). The
     photo is read grey round the mouth (its lips' box grown by their width): a grey 4K photo is not swept whole."""
-    if lip_gap(lm) <= 2 * tuning.lips_closed:
-        return False
-    mouth = np.asarray(lm, np.float64)[48:68]
-    x0, y0, x1, y1 = box_around(mouth, float(np.ptp(mouth[:, 0])), pixels.shape)
-    return pixels.ndim == 2 or looks_grey(pixels[y0:y1, x0:x1])
+    return lip_gap(lm) > 2 * tuning.lips_closed and grey_round(pixels, np.asarray(lm, np.float64)[48:68])
 
 
 def choose_cuts(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> None:
