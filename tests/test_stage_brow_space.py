@@ -68,6 +68,26 @@ def test_no_rise_no_lift():
     assert 0 < part.sum() < 0.8 * full.sum()
 
 
+
+def test_the_space_reaches_the_brows_tail_not_past_its_head():
+    """Beside the eye's outer corner, under the brow's tail, the stretched dark is lit as the space
+    over the lid is (a thick brow's tail drawn down to the corner: a dark smear); the socket beside
+    the inner corner, under the brow's head, keeps its shade (real surprised faces keep it there)."""
+    img, src, lm = _face()
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    top = int(lm[17, 1] + 0.35 * width)
+    outer = (slice(top, int(lm[36, 1] - 0.15 * width)), slice(int(lm[17, 0]) + 2, int(lm[36, 0]) - 2))
+    inner = (slice(top, int(lm[39, 1] - 0.15 * width)), slice(int(lm[39, 0]) + 2, int(lm[21, 0]) - 2))
+    assert lm[17, 0] < lm[36, 0] - 6 and lm[21, 0] > lm[39, 0] + 6  # (the brow reaches past both corners)
+    dark = img.copy()
+    for box in (outer, inner):
+        dark[box] = (110, 80, 70)
+    out = lift_brow_space(dark, src, lm, np.array([0.25, 0.25])).astype(float)
+    lift, level = BrowsTuning().space_lift
+    assert (out[outer] - dark[outer])[..., 0].mean() > 0.5 * lift * (level * 200 - 110)
+    assert (out[inner] - dark[inner])[..., 0].mean() < 0.25 * lift * (level * 200 - 110)
+
+
 @pytest.mark.skipif(not (YALE / "subject01.normal.png").is_file(), reason="../shared/data/yale absent")
 def test_yale_faces_made_surprised_open_the_space_into_the_light():
     """Yale's subjects 01-06 (lit from above: deep sockets) made surprised: the brow-lid space's

@@ -68,6 +68,24 @@ def _space_edges(top: np.ndarray, bottom: np.ndarray, down: np.ndarray, n: int =
     return back(upper), back(lower)
 
 
+def _lid_line(lm: np.ndarray, brow: tuple[int, ...], lid: tuple[int, ...], down: np.ndarray) -> np.ndarray:
+    """The upper lid's points (``lid``, corner to corner) run on level with its outer corner (the one
+    farther from the nose's bridge, point 27) out to the brow's outer end, where that reaches past
+    it across the face: the space a raised brow opens spans its tail too, over the socket beside
+    the eye (a thick brow's tail stretched down to the corner was a dark smear there)."""
+    across = np.array([-down[1], down[0]])
+    pts = lm[list(lid)]
+    def outer(ends: tuple[int, int]) -> int:
+        return max(ends, key=lambda i: float(np.linalg.norm(lm[i] - lm[27])))
+    c, e = outer((lid[0], lid[-1])), outer((brow[0], brow[-1]))
+    away = np.sign(float((lm[c] - pts.mean(0)) @ across))
+    past = float((lm[e] - lm[c]) @ across) * away
+    if past <= 0:
+        return pts
+    extra = (lm[c] + past * away * across)[None]
+    return np.vstack([extra, pts]) if c == lid[0] else np.vstack([pts, extra])
+
+
 def _skin_hued(smooth: np.ndarray, skin: np.ndarray, hue: tuple[float, float]) -> np.ndarray:
     """1 where ``smooth`` (RGB, any scale) has the hue of ``skin`` (an RGB colour) within
     ``hue[0]`` degrees (CIE a*b*) or hardly any colour (a grey photo's), falling to 0 at
@@ -93,7 +111,8 @@ def lift_brow_space(pixels: np.ndarray, src: np.ndarray, lm: np.ndarray, depths:
     the brow), and its colour with it (the grain, the pixels less their blur, kept), times the
     space's rise (:func:`space_rise` against ``src``, the points before the move) from none at
     ``space_rise[0]`` to all at ``space_rise[1]``, times ``amount``; only where its light is
-    under that and its hue the forehead's (within ``space_hue``: :func:`_skin_hued`). A new array, or ``pixels``
+    under that and its hue the forehead's (within ``space_hue``: :func:`_skin_hued`); past the lid's
+    outer corner the space runs on under the brow's tail (:func:`_lid_line`). A new array, or ``pixels``
     itself with ``in_place`` (or where no brow rises)."""
     tn = tuning if tuning is not None else BrowsTuning()
     lm = np.asarray(lm, np.float64)
@@ -110,7 +129,7 @@ def lift_brow_space(pixels: np.ndarray, src: np.ndarray, lm: np.ndarray, depths:
         width = float(np.linalg.norm(lm[lid[-1]] - lm[lid[0]]))
         depth = (float(depths[k]) if depths is not None else 0.25) + tn.space_margins[0]
         edges = _space_edges(lm[list(brow)] + depth * width * down,
-                             lm[list(lid)] - tn.space_margins[1] * width * down, down)
+                             _lid_line(lm, brow, lid, down) - tn.space_margins[1] * width * down, down)
         if edges is None:
             continue
         top, bottom = edges
