@@ -65,3 +65,27 @@ def test_an_iris_top_in_the_sources_shadow_is_read_out_of_it():
         top = _luma(out[int(c[1] - 0.8 * r):int(c[1] - 0.4 * r), x0:x1]).mean()
         bottom = _luma(out[int(c[1] + 0.4 * r):int(c[1] + 0.8 * r), x0:x1]).mean()
         assert top >= 0.8 * bottom, (top, bottom)
+
+
+def test_a_pupil_below_the_read_centre_is_not_mirrored_above_it():
+    """The iris's top under lashes (0.2 of its light: read by mirroring its lower half) and its pupil a little
+    below the centre the eye's points give (0.35 radii, 0.3 radii wide): the kept top holds no second pupil,
+    hardly a pixel 0.5-0.68 radii over the centre as dark as the pupil against the iris there (mirrored or
+    read round the ring, it lay there: half of them)."""
+    img, lm, mesh, moved = _eye_face(open_up=0.12)
+    dotted = img.copy()
+    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    for k in (0, 1):
+        c = _centre(lm, k)
+        r = IRIS * float(np.linalg.norm(lm[LM_EYES[k][3]] - lm[LM_EYES[k][0]]))
+        dotted[np.hypot(xx - c[0], yy - c[1] - 0.35 * r) <= 0.3 * r] = (12, 10, 10)
+        over = (np.hypot(xx - c[0], yy - c[1]) <= r + 1) & (yy < c[1] - 0.05 * r)
+        dotted[over] = (dotted[over] * 0.2).astype(np.uint8)
+    out = _widened(dotted, lm, mesh, moved)
+    for k in (0, 1):
+        c = _centre(lm, k)
+        r = IRIS * float(np.linalg.norm(lm[LM_EYES[k][3]] - lm[LM_EYES[k][0]]))
+        x0, x1 = int(round(c[0] - 0.2 * r)), int(round(c[0] + 0.2 * r)) + 1
+        top = _luma(out[int(round(c[1] - 0.68 * r)):int(round(c[1] - 0.5 * r)) + 1, x0:x1])
+        ring = _luma(out[int(round(c[1] + 0.7 * r)):int(round(c[1] + 0.85 * r)) + 1, x0:x1]).mean()
+        assert (top < 0.4 * ring).mean() <= 0.1, (top.round(), ring)

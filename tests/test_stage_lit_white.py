@@ -94,6 +94,25 @@ def test_a_lit_white_and_a_white_beyond_the_gain_s_reach():
     np.testing.assert_array_equal(lift_white(dark.copy(), dark, eye, eye, iris, off), dark)
 
 
+
+def test_a_corner_of_white_already_lit_is_rolled_off_not_clipped():
+    """A shaded white whose inner corner already catches the light (luma about 0.86): the one gain lifts the
+    shade and the corner stays a white with its grain, lighter than before, under the photo's white (the gain
+    alone clipped it to a flat wedge)."""
+    tn = EyesTuning()
+    img, eye, iris = _eye()
+    yy, xx = np.mgrid[0:120, 0:160]
+    corner = _inside(eye, (120, 160)) & (xx > 98)
+    rng = np.random.default_rng(5)
+    img[corner] = np.clip(np.array([222, 218, 220]) + rng.normal(0, 5, (int(corner.sum()), 3)), 0, 255).astype(np.uint8)
+    out = lift_white(img.copy(), img, eye, eye, iris, tn)
+    inner = corner & (xx > 100) & (xx < 106) & (np.abs(yy - 50) < 3)
+    y0, y1 = luma(img[inner].astype(np.float32)), luma(out[inner].astype(np.float32))
+    assert np.all(y1 >= y0 - 0.5) and np.median(y1 - y0) > 3  # lifted ...
+    assert y1.max() < 250  # ... not to the photo's white
+    assert np.std(y1) > 0.35 * np.std(y0) and np.corrcoef(y0, y1)[0, 1] > 0.95  # its grain kept, in order
+
+
 LONDON = SHARED_DATA / "london_hd"
 
 

@@ -109,7 +109,8 @@ def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int],
     source's lid margin, all from one): where the source shows it lit, or a glint, the same offset; under
     a top still in shadow its lower half mirrored (``iris_mirror_from``: its fibres run out from the centre);
     else round its own ring (:func:`~faceedit.stage.iris_rings.iris_around`, off the glints: a catchlight
-    beside the unseen angles drew an arc round the pupil), else the ring's colour; and how much of each
+    beside the unseen angles drew an arc round the pupil), else the ring's colour; either no darker than
+    a pupil against the ring's colour at that radius (``iris_pupil_dark``), else that; and how much of each
     offset's colour is the source's own there (0-1). None where too few of its rings show."""
     # read within the iris's own square (its rings reach 1.25 radii at most, its edge a few blurs)
     reach = 1.3 * r + 2.0 * blur + 3.0
@@ -144,6 +145,7 @@ def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int],
     i0 = np.floor(rho).astype(int)
     i1, f = np.minimum(i0 + 1, len(profile) - 1), (rho - i0)[..., None]
     ring_col = profile[i0] * (1 - f) + profile[i1] * f
+    median_col = ring_col
     around, seen_at = iris_around(lit_src, sure * off_glint, c - sbox, rel, r, tuning.iris_around_sure)
     # within a pixel and the edge's blur of the rim the ring read round the iris holds the white beyond it
     # (a small iris's edge is a pixel wide): no lighter there than the dark limbus's ring (a 4-px iris's
@@ -157,6 +159,12 @@ def read_iris(src: np.ndarray, core: np.ndarray, box: tuple[int, int, int, int],
     w_m = (np.clip((_sample(sure * off_glint, mirror) - 0.3) / 0.6, 0, 1)
            * np.clip((dist / r - lo) / (hi - lo), 0, 1))[..., None]
     ring_col = _sample(lit_src, mirror) * w_m + ring_col * (1 - w_m)
+    # what it reads no darker than a pupil against the ring's median light at that radius, else that median: a
+    # centre read off the pupil's mirrored it, or read it round the ring, above as a second pupil
+    dark_lo, dark_hi = tuning.iris_pupil_dark
+    there = luma(median_col)
+    keep = np.clip((luma(ring_col) / np.maximum(there, 1e-6) - dark_lo) / max(dark_hi - dark_lo, 1e-6), 0, 1)[..., None]
+    ring_col = ring_col * keep + median_col * (1 - keep)
     direct = c + rel - sbox
     w_d = np.clip((_sample(np.maximum(sure, core * (1 - off_glint)), direct) - 0.3) / 0.6, 0, 1)[..., None]
     return profile, _sample(lit_src, direct) * w_d + ring_col * (1 - w_d), w_d[..., 0]

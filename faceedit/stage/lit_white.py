@@ -58,6 +58,17 @@ def lit_white(source: np.ndarray, eye: np.ndarray, width: float, white: np.ndarr
     return white
 
 
+def _rolled(y: np.ndarray, gain: float, knee: float) -> np.ndarray:
+    """Unit light ``y`` times ``gain`` up to where that reaches ``knee``, beyond on one straight line to
+    the photo's white (1 at 1): the shade lifted by the gain, light already near white lifted less, its
+    grain scaled by the line's slope, never clipped (the order of values kept)."""
+    at = knee / gain
+    if gain <= 1.0 or at >= 1.0:
+        return y * gain
+    slope = (1.0 - knee) / (1.0 - at)
+    return np.where(y <= at, y * gain, knee + (y - at) * slope).astype(np.float32)
+
+
 def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst: np.ndarray,
                iris: tuple[np.ndarray, float], tn: EyesTuning,
                drawn: tuple[np.ndarray, tuple[int, int]] | None = None) -> np.ndarray:
@@ -67,7 +78,8 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
     cover instead, on a box of ``out`` from its (x, y) corner that holds the opening), its luma's 75th percentile,
     is under ``open_white_over_cheek`` of the cheek's under the eye (:func:`cheek_under` of
     ``eye_src`` in ``source``), all of the opening outside the iris is multiplied by the gain that
-    brings it there (at most ``open_white_gain_most``), its edges half a pixel soft; its colour
+    brings it there (at most ``open_white_gain_most``; past ``open_white_knee`` of the photo's white
+    less, on to it, :func:`_rolled`: not clipped), its edges half a pixel soft; its colour
     moved as far toward ``narrow_white_tint`` of the cheek's chromaticity (the rest grey) as the
     gain lifts it (lifted in its own colour, the lids' shadow's lilac read as a lilac ball). The lashes and
     the lid's margin inside the contour take the same gain: nothing in the opening changes against
@@ -112,6 +124,6 @@ def lift_white(out: np.ndarray, source: np.ndarray, eye_src: np.ndarray, eye_dst
     toward = ((1.0 - tn.narrow_white_tint) + tn.narrow_white_tint * tint).astype(np.float32)
     y = np.maximum(luma(cur), 1e-6)[..., None]
     recoloured = cur + (1.0 - 1.0 / gain) * (toward * y - cur)
-    new = cur * (1.0 - a) + recoloured * gain * a
+    new = cur * (1.0 - a) + recoloured * (_rolled(y, gain, tn.open_white_knee) / y) * a
     out[y0:y1, x0:x1, :3] = from_unit(np.clip(new, 0.0, 1.0), out.dtype)
     return out

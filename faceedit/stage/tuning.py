@@ -421,6 +421,10 @@ class EyesTuning:
     #: first, whole from the second: nearer the centre the mirrored rows under a low lid drew a dark bar across the
     #: pupil; read round the ring instead, the top drew even arcs).
     iris_mirror_from: tuple[float, float] = (0.45, 0.6)
+    #: What the mirror or the reading round the ring gives kept where at least the second share of the ring's
+    #: own luma at its radius, none of it at the first or darker (a pupil: a centre read a little off the pupil
+    #: mirrored it, or read it round the ring, above it as a second pupil; web img44 made surprised) ...
+    iris_pupil_dark: tuple[float, float] = (0.45, 0.65)
     #: An opened eye's upper lid margin: the source's pixels within this much (eye widths) of
     #: the lid are kept as warped; below it, above the iris's middle, the eye's white is drawn.
     lid_margin: float = 0.03
@@ -528,8 +532,11 @@ class EyesTuning:
     #: under the eye (London HD's open eyes at 1350 px: 10th percentile 0.81), all of the opening outside the
     #: iris is lifted there by one gain ...
     open_white_over_cheek: float = 0.81
-    #: ... of at most this.
+    #: ... of at most this; light the gain would lift past this share of the photo's white lifted less, on one
+    #: line to it (the order of its pixels kept: a corner of white already lit, lifted by the same gain, was
+    #: clipped to a glaring flat wedge; web img44 made surprised).
     open_white_gain_most: float = 1.8
+    open_white_knee: float = 0.8
 
 
 @dataclass(frozen=True)
