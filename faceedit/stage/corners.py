@@ -21,6 +21,7 @@ from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage.beard import beard_hair
 from faceedit.stage.corner_flecks import lift_corner_flecks
 from faceedit.stage.corner_teeth import lift_corner_teeth
+from faceedit.stage.lip_spill import clear_lip_spill
 from faceedit.stage.records import FaceEdit, Statistics
 from faceedit.stage.state import lip_gap
 from faceedit.stage.tuning_lips import LipsTuning
@@ -103,7 +104,8 @@ def lift_corner_pockets(pixels: np.ndarray, moved: np.ndarray, amount: float,
 def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.ndarray:
     """The dark pockets a smile the move takes away leaves beside the mouth's corners, painted with
     the skin around them (:func:`lift_corner_pockets`; ``pixels`` drawn over) where its lips close
-    or a target other than neutral reshapes it (a laugh made surprised); on a smile's mouth (as
+    or a target other than neutral reshapes it (a laugh made surprised), and there a coloured lip's red
+    left outside the moved lips (:func:`faceedit.stage.lip_spill.clear_lip_spill`); on a smile's mouth (as
     much of one as the pockets take) the move closes for neutral, first the dark flecks at its corners
     (:func:`faceedit.stage.corner_flecks.lift_corner_flecks`); on any mouth the move closes for
     neutral, the tooth light at its corners (:func:`faceedit.stage.corner_teeth.lift_corner_teeth`)."""
@@ -122,5 +124,6 @@ def lift_pockets(stage: Statistics, face: FaceEdit, pixels: np.ndarray) -> np.nd
     if pockets <= 0 or (not closed and face.request.target == "neutral"):
         return pixels
     moved = face.warped.landmarks
-    return lift_corner_pockets(pixels, moved, pockets, stage.tuning.lips, in_place=True,
-                               hair=functools.partial(beard_hair, pixels, moved, tuning=stage.tuning.edit))
+    pixels = lift_corner_pockets(pixels, moved, pockets, stage.tuning.lips, in_place=True,
+                                 hair=functools.partial(beard_hair, pixels, moved, tuning=stage.tuning.edit))
+    return clear_lip_spill(pixels, moved, pockets, stage.tuning.lips, in_place=True)

@@ -43,6 +43,16 @@ class LipsTuning:
     #: read about half a smile), whole from the second. Set on insightface's group photos made
     #: neutral (FER read their laughs made neutral as happy through those pockets).
     pocket_smile: tuple[float, float] = (0.6, 1.0)
+    #: Where the pockets are painted, the lips' red outside their moved outline too
+    #: (:func:`~faceedit.stage.lip_spill.clear_lip_spill`): looked for from the first of these off the
+    #: outline (eye distances) to the second, against the skin's redness from there to the third ...
+    spill_reach: tuple[float, float, float] = (0.02, 0.2, 0.35)
+    #: ... on lips at least this much redder than that skin (CIE a*, OpenCV's 8-bit scale: a lipstick's
+    #: 19-39 on the web photos, bare lips' 1-15 on them and London's, whose trace is a shade) ...
+    spill_contrast: float = 16.0
+    #: ... each pixel painted as far as its redness goes from the skin's toward the lips': none
+    #: under the first share, all from the second.
+    spill_share: tuple[float, float] = (0.3, 0.6)
     #: A smile made neutral whose lips close (:mod:`faceedit.stage.lip_grain`): the photo's own lip
     #: detail, its luma less its Gaussian blur of this (eye distances; at least 0.6 px) ...
     grain_blur: float = 0.006
