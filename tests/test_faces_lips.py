@@ -245,6 +245,22 @@ def test_a_closing_cut_is_taken_past_the_lower_teeth_in_colour_and_in_grey():
     assert np.allclose(below_lower_teeth(img, lower, outer), lower)
 
 
+
+def test_the_lower_teeth_are_reached_across_a_sample_of_blur():
+    """A colour photo's lower teeth behind a sample of blur from the dark above them (neither dark nor
+    whitish, less red than the lip: a pale laugh's, web img15) are still reached (cut off there, its lower
+    teeth were carried on the lower lip as white flecks); a lip-red sample there still stops the run."""
+    from faceedit.stage.lips import below_lower_teeth
+
+    img, lower, outer = _open_mouth_with_lower_teeth()
+    img[93:96, 40:160] = (185, 95, 105)  # the blur: L about the lip's, a* 37 against the lip's 41
+    middle = slice(3, 8)
+    moved = below_lower_teeth(img, lower, outer)
+    assert (moved[middle, 1] >= 104).all()  # past the teeth
+    img[93:96, 40:160] = (190, 90, 100)  # lip-red there: the teeth beyond are not reached
+    assert (below_lower_teeth(img, lower, outer)[middle, 1] < 96).all()
+
+
 def test_the_lower_lips_highlight_is_no_tooth():
     """A light, whitish highlight on the lower lip, with lip-red between it and the loop, is no
     tooth: where no teeth show the cut stays at the loop, and under the teeth it ends below them,

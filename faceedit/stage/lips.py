@@ -583,6 +583,11 @@ def _past_teeth(rgb: np.ndarray, lower: np.ndarray, outer_lower: np.ndarray, *, 
     if not upper:  # the lower teeth run on from the cut, through their dark gaps and whitish
         # shading; a light, whitish blob past a lip-red sample is the lip's highlight
         on = teeth | dark if grey_photo else teeth | dark | (red < lip_a - tn.lower_teeth_whiter)
+        if not grey_photo:  # (and a lone sample between two, no redder than the lip: the blur from the dark
+            # line up to the teeth, web img15's pale laugh: its lower teeth cut off there and carried on the lip)
+            bridge = np.zeros_like(on)
+            bridge[:, 1:-1] = on[:, :-2] & on[:, 2:] & (red[:, 1:-1] < lip_a)
+            on |= bridge
         teeth &= np.cumprod(on, 1).astype(bool)
     last = np.where(teeth.any(1), LOWER_TEETH_SAMPLES - 1 - np.argmax(teeth[:, ::-1], 1), -1)
     for k in np.nonzero(last >= 0)[0]:
