@@ -423,7 +423,7 @@ class EyesTuning:
     iris_mirror_from: tuple[float, float] = (0.45, 0.6)
     #: What the mirror or the reading round the ring gives kept where at least the second share of the ring's
     #: own luma at its radius, none of it at the first or darker (a pupil: a centre read a little off the pupil
-    #: mirrored it, or read it round the ring, above it as a second pupil; web img44 made surprised) ...
+    #: mirrored it, or read it round the ring, above it as a second pupil; web img44 made surprised).
     iris_pupil_dark: tuple[float, float] = (0.45, 0.65)
     #: An opened eye's upper lid margin: the source's pixels within this much (eye widths) of
     #: the lid are kept as warped; below it, above the iris's middle, the eye's white is drawn.
