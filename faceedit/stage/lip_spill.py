@@ -20,14 +20,6 @@ from faceedit.stage.lips import redness
 from faceedit.stage.tuning_lips import LipsTuning
 
 
-def _grown(mask: np.ndarray, px: float) -> np.ndarray:
-    """``mask`` (uint8 0/1) grown by ``px`` pixels (a disc)."""
-    k = max(int(round(px)), 0)
-    if k == 0:
-        return mask
-    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
-
-
 def clear_lip_spill(pixels: np.ndarray, moved: np.ndarray, amount: float = 1.0,
                     tuning: LipsTuning | None = None, *, in_place: bool = False) -> np.ndarray:
     """``pixels`` (H, W, C) with the lips' red outside the outer lips of the moved 68 landmarks
@@ -59,11 +51,12 @@ def clear_lip_spill(pixels: np.ndarray, moved: np.ndarray, amount: float = 1.0,
     cv2.fillPoly(lips, [np.round((moved[48:60] - (x0, y0)) * 8).astype(np.int32)], 1, cv2.LINE_8, 3)
     inside = np.zeros_like(lips)
     cv2.fillPoly(inside, [np.round((moved[60:68] - (x0, y0)) * 8).astype(np.int32)], 1, cv2.LINE_8, 3)
-    own = (lips > 0) & (_grown(inside, 1.0) == 0)
+    square = np.ones((3, 3), np.uint8)  # (a mask grown by a pixel)
+    own = (lips > 0) & (cv2.dilate(inside, square) == 0)
     gap = max(gap, 1.5)
     off = cv2.distanceTransform((1 - lips).astype(np.uint8), cv2.DIST_L2, 3)  # (px off the outline)
-    near = (off <= gap).astype(np.uint8)
-    ring = (off <= reach) & (near == 0)
+    near = off <= gap
+    ring = (off <= reach) & ~near
     skin_band = (off > reach) & (off <= skin_to)
     if int(own.sum()) < 8 or int(skin_band.sum()) < 16:
         return pixels
@@ -75,8 +68,7 @@ def clear_lip_spill(pixels: np.ndarray, moved: np.ndarray, amount: float = 1.0,
     share = np.clip(((red - skin_red) / contrast - a) / max(b - a, 1e-6), 0.0, 1.0) * ring
     if float(share.max()) <= 0:
         return pixels
-    mask = _grown((share > 0.05).astype(np.uint8), 1.0)
-    unknown = np.maximum(mask, (near > 0).astype(np.uint8)) * 255
+    unknown = ((cv2.dilate((share > 0.05).astype(np.uint8), square) > 0) | near).astype(np.uint8) * 255
     src = np.ascontiguousarray(crop.astype(np.float32))
     fill = np.stack([cv2.inpaint(np.ascontiguousarray(src[..., c]), unknown, 3, cv2.INPAINT_TELEA)
                      for c in range(3)], -1)
