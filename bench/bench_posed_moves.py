@@ -3,6 +3,8 @@ neutral photo of each person edited to a target, beside the same person's real p
 
     OMP_NUM_THREADS=1 python bench/bench_posed_moves.py --targets angry,disgusted,fearful
     OMP_NUM_THREADS=1 python bench/bench_posed_moves.py --split held-out --figure /tmp/posed.png
+    OMP_NUM_THREADS=1 python bench/bench_posed_moves.py --targets surprised --split all --detector dlib \
+        --yale ../shared/data/yale
 
 For each JAFFE person of ``--split`` (the trainers' split: seed 0, 20 % held out; ``training``
 are the people the stage's statistics came from, ``held-out`` the 2 it never saw, ``all``
@@ -13,7 +15,9 @@ between two photos; the edit's does not). Each move is measured in the neutral f
 the eye line towards the face's middle, ``in``; up the face, ``up``) in its eye distances, and
 printed per feature as the mean over the people: real posed photos, the edit as detected, and
 the edit's planned goal (the landmarks the stage heads for, before any detector reads them;
-MediaPipe's points read about half of a move dlib's do, the stage plans on dlib's scale).
+MediaPipe's points read about half of a move dlib's do, the stage plans on dlib's scale; ``--detector
+dlib`` measures with dlib's). ``--yale`` measures Yale's 15 people too (their normal photo edited to
+happy, sad or surprised, beside their real one), each set printed alone.
 
 ``--figure`` draws the moves as arrows on the mean neutral shape, one panel per target, real
 posed (green) and the edit (red), magnified: a drawing of statistics (the data's licence lets
@@ -33,6 +37,7 @@ from PIL import Image
 
 from faceedit.api import Editor
 from faceedit.data import holdout_subjects
+from faceedit.faces.detectors import get_detector
 from faceedit.models.request import EditRequest
 from faceedit.stage.moves import face_frame
 
@@ -62,34 +67,48 @@ def frame_moves(lm: np.ndarray, moved: np.ndarray) -> np.ndarray:
     return np.stack([side * (d @ u), -(d @ n)], 1)
 
 
-def largest(ed: Editor, rgb: np.ndarray):
-    faces = [f for f in ed.detector.detect(rgb) if np.shape(f.landmarks) == (68, 2)]
+#: Yale's file names of the targets it has (``subjectNN.<name>.png``; neutral: ``normal``).
+YALE = ("happy", "sad", "surprised")
+
+
+def largest(ed: Editor, rgb: np.ndarray, detector=None):
+    """The largest face with 68 points ``detector`` (default the editor's) finds in ``rgb``."""
+    faces = [f for f in (detector or ed.detector).detect(rgb) if np.shape(f.landmarks) == (68, 2)]
     return max(faces, key=lambda f: f.area) if faces else None
 
 
-def measure(ed: Editor, data: Path, target: str, people: list[str]) -> dict[str, list[np.ndarray]]:
+def photos(data: Path, person: str, target: str, yale: bool) -> tuple[list[Path], list[Path]]:
+    """A person's neutral photos and real posed photos of ``target`` (JAFFE's names, or Yale's)."""
+    if yale:
+        return sorted(data.glob(f"{person}.normal.*")), sorted(data.glob(f"{person}.{target}.*"))
+    return sorted(data.glob(f"{person}.NE*")), sorted(data.glob(f"{person}.{CODES[target]}*"))
+
+
+def measure(ed: Editor, data: Path, target: str, people: list[str], yale: bool = False,
+            detector=None) -> dict[str, list[np.ndarray]]:
     """Per person: the real posed photos' mean move, the detected edit's, the planned goal's, and
-    the neutral landmarks (for the figure)."""
+    the neutral landmarks (for the figure); the points ``detector``'s (default the editor's)."""
     out: dict[str, list[np.ndarray]] = {"real": [], "edit": [], "goal": [], "neutral": []}
     for p in people:
-        neutral = sorted(data.glob(f"{p}.NE*"))
-        posed = sorted(data.glob(f"{p}.{CODES[target]}*"))
+        neutral, posed = photos(data, p, target, yale)
         if not neutral or not posed:
             continue
         rgb = np.asarray(Image.open(neutral[0]).convert("RGB"))
         face = largest(ed, rgb)
-        if face is None:
+        seen = largest(ed, rgb, detector) if detector is not None else face
+        if face is None or seen is None:
             continue
-        lm = np.asarray(face.landmarks, np.float64)
-        real = [largest(ed, np.asarray(Image.open(f).convert("RGB"))) for f in posed]
+        lm = np.asarray(seen.landmarks, np.float64)
+        real = [largest(ed, np.asarray(Image.open(f).convert("RGB")), detector) for f in posed]
         real = [frame_moves(lm, aligned(lm, np.asarray(r.landmarks, np.float64))) for r in real if r is not None]
-        edited = largest(ed, ed.edit(rgb, target, face="largest"))
+        edited = largest(ed, ed.edit(rgb, target, face="largest"), detector)
         if not real or edited is None:
             continue
         _, done = ed.stage.edit_photo(rgb, [face], EditRequest.of(target))
         out["real"].append(np.mean(real, 0))
         out["edit"].append(frame_moves(lm, aligned(lm, np.asarray(edited.landmarks, np.float64))))
-        out["goal"].append(frame_moves(lm, np.asarray(done[0].landmarks, np.float64)))
+        start = np.asarray(face.landmarks, np.float64)
+        out["goal"].append(frame_moves(start, np.asarray(done[0].landmarks, np.float64)))
         out["neutral"].append(lm)
     return out
 
@@ -156,6 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--london", type=Path, default=Path("../shared/data/london_hd"))
     ap.add_argument("--london-sheet", type=Path, default=None, help="write the London faces' sheet here")
     ap.add_argument("--faces", default="014,022,061,131,144", help="London ids of the sheet (held-out people)")
+    ap.add_argument("--yale", type=Path, default=None, help="the Yale Face Database's folder: its people too")
+    ap.add_argument("--detector", default=None, help="measure with this detector's points (default the editor's)")
     a = ap.parse_args(argv)
     if not a.data.is_dir():
         raise SystemExit(f"{a.data}: no JAFFE folder (see ../shared/data/README.md)")
@@ -163,17 +184,32 @@ def main(argv=None) -> int:
     held = {s.split("-", 1)[1] for s in holdout_subjects({f"jaffe-{p}" for p in people}, 0.2, 0)}
     chosen = [p for p in people if a.split == "all" or (p in held) == (a.split == "held-out")]
     ed = Editor.from_pretrained(a.model, allow_download=False)
+    det = get_detector(a.detector) if a.detector else None
+    sets = [("JAFFE", a.data, chosen, False)]
+    if a.yale is not None:
+        if not a.yale.is_dir():
+            raise SystemExit(f"{a.yale}: no Yale folder (see ../shared/data/README.md)")
+        yale_people = sorted({f.name.split(".")[0] for f in a.yale.glob("subject*.normal.*")})
+        sets.append(("Yale", a.yale, yale_people, True))
     results = {}
     for target in a.targets.split(","):
-        r = results[target] = measure(ed, a.data, target, chosen)
-        print(f"{target}: {len(r['real'])} people of JAFFE ({a.split}), moves (inward, up) in eye distances")
-        print(f"  {'feature':16s} {'real posed':>16s} {'edit':>16s} {'planned':>16s}")
-        for name, idx in FEATURES.items():
-            cells = []
-            for kind in ("real", "edit", "goal"):
-                m = np.mean([x[list(idx)].mean(0) for x in r[kind]], 0)
-                cells.append(f"({m[0]:+.3f}, {m[1]:+.3f})")
-            print(f"  {name:16s} " + " ".join(f"{c:>16s}" for c in cells))
+        for name, data, people, yale in sets:
+            if yale and target not in YALE:
+                continue
+            r = measure(ed, data, target, people, yale, det)
+            if not yale:
+                results[target] = r
+            print(f"{target}: {len(r['real'])} people of {name} ({'all' if yale else a.split}), "
+                  f"moves (inward, up) in eye distances")
+            if not r["real"]:
+                continue
+            print(f"  {'feature':16s} {'real posed':>16s} {'edit':>16s} {'planned':>16s}")
+            for feature, idx in FEATURES.items():
+                cells = []
+                for kind in ("real", "edit", "goal"):
+                    m = np.mean([x[list(idx)].mean(0) for x in r[kind]], 0)
+                    cells.append(f"({m[0]:+.3f}, {m[1]:+.3f})")
+                print(f"  {feature:16s} " + " ".join(f"{c:>16s}" for c in cells))
     if a.figure:
         figure(results, a.figure)
     if a.london_sheet:

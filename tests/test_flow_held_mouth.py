@@ -66,20 +66,21 @@ def test_a_network_s_change_is_held_off_the_stage_s_open_mouth(tmp_path, stage_e
     on_lips = lcov >= 1.0
     assert on_lips.sum() > 200
     assert np.array_equal(out[ly0:ly1, lx0:lx1][on_lips], stage_alone[ly0:ly1, lx0:lx1][on_lips])
-    # beyond the hold the network's darkening is there whole: the cheeks, the chin
+    # beyond the hold the network's darkening is there whole: the face, the cheeks beside the lips
+    # (below them the surprised jaw drops to the feather of the face mask's edge: 7 of 399 chin
+    # pixels darker by 20 levels, 83 of 448 before surprise's mouth was lowered, moves.ADDED_MOVES)
     box, w = mouth_hold(out.shape, staged.edits[0].invented, lm)
     face = (slice(90, 150), slice(190, 250))
     assert out[face].mean() < stage_alone[face].mean() - 20
     bx0, by0, bx1, by1 = box
     free = np.ones(out.shape[:2], bool)
     free[by0:by1, bx0:bx1] = w < 1e-3
-    chin = np.zeros_like(free)  # below the lips and beside them, above the feather of the face's edge
+    beside = np.zeros_like(free)  # the lips' rows, out to 1.2 mouth widths past the corners
     mw = float(lm[54, 0] - lm[48, 0])
-    chin[int(lm[57, 1]) + 1:int(lm[57, 1] + 0.6 * (lm[8, 1] - lm[57, 1])),
-         int(lm[48, 0] - 0.5 * mw):int(lm[54, 0] + 0.5 * mw) + 1] = True
-    assert (chin & free).sum() > 50
-    darker = out[chin & free].astype(int).mean(1) - stage_alone[chin & free].mean(1)
-    assert (darker < -20).sum() > 30  # (the rest within the feather of the face mask's edge)
+    beside[int(lm[51, 1]):int(lm[57, 1]), int(lm[48, 0] - 1.2 * mw):int(lm[54, 0] + 1.2 * mw) + 1] = True
+    assert (beside & free).sum() > 500
+    darker = out[beside & free].astype(int).mean(1) - stage_alone[beside & free].mean(1)
+    assert (darker < -20).sum() > 200  # 420 of 1294 (the rest within the feather of the mask's edge)
 
 
 def test_the_mouth_hold_covers_the_lips_and_fades_beyond_them():

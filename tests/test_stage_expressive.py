@@ -114,6 +114,6 @@ def test_surprised_london_face_made_neutral_brings_brows_and_lids_back(shared_da
     heights = [brows(x) for x in (rgb, wide, back_rgb, without)]
     assert heights[2] < heights[1] - 0.03 and heights[2] < heights[3] - 0.02, heights
     openings = [opening(x) for x in (own, f.landmarks, back)]
-    # (back 0.1366 of the own 0.1485 before the nasolabial folds' easing, 0.1364 with it: the
-    # re-detected lids move 0.0002 eye distances with the cheeks' pixels)
-    assert openings[2] < openings[1] - 0.02 and abs(openings[2] - openings[0]) < 0.0125, openings
+    # (back 0.1366 of the own 0.1485 before the nasolabial folds' easing, 0.1364 with it, 0.1359
+    # with surprise's mouth lowered: the re-detected lids move with the cheeks' and mouth's pixels)
+    assert openings[2] < openings[1] - 0.02 and abs(openings[2] - openings[0]) < 0.013, openings

@@ -383,7 +383,8 @@ wink_left, wink_right = _wink(1), _wink(0)
 #: straight (AU7), the lips pressed thin (AU24) where they are (the state alone lifts the
 #: whole mouth and bunches the chin: 0.10-0.14 eye distances on JAFFE's neutral faces as
 #: MediaPipe reads them, against 0.02 in the same people's posed anger,
-#: ``bench/bench_posed_moves.py``). Their size is bounded by the way back (the state reads a
+#: ``bench/bench_posed_moves.py``); surprise's upper lids and brows raised a little more than its
+#: state's (its mouth: :data:`ADDED_MOVES`). Their size is bounded by the way back (the state reads a
 #: move mostly on its target's line only where people's neutral faces do not differ by it; a
 #: larger brow drop or mouth stretch is read as the person's own and stays after an edit to
 #: neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
@@ -471,16 +472,55 @@ def _happy_mouth() -> dict[int, tuple[float, float]]:
 TARGET_MOVES["happy"].update(_happy_mouth())
 
 
+#: surprised's mouth: real surprise drops the jaw and leaves the upper lip where it is; the
+#: state's surprised opens the mouth upward, lifting the upper lip. dlib's 68 points on JAFFE's 10
+#: people (30 surprises) and Yale's 15, each one's neutral photo edited beside the real surprise
+#: (eye distances, up; ``bench/bench_posed_moves.py --targets surprised --split all --detector dlib
+#: --yale``): real surprises move the upper lip's middle -0.011 and -0.041, the mouth corners
+#: -0.105 and -0.171, the lower lip -0.259 and -0.373, the chin -0.214 and -0.326; the edit
+#: without this move +0.079 and +0.033, -0.072 and -0.092, -0.217 and -0.259, -0.210 and -0.229.
+#: The opening, shaped and sized as :func:`real_opening` makes it, and the chin and the jaw with
+#: it (its points by :data:`JAW_SHARE`) are lowered :data:`SURPRISED_MOUTH_DROP`. Further, the way
+#: back reads a lowered upper lip as the person's own (a longer lip): the upper lip lowered the
+#: whole 0.09 and the jaw 0.095, the astronaut made surprised and neutral again comes back within
+#: 0.042-0.050 eye distances (0.015-0.019 without the move, 0.024-0.029 with it).
+SURPRISED_MOUTH_DROP = 0.05
+
+
+def _surprised_drop() -> dict[int, tuple[float, float]]:
+    """surprised's lips and jaw moves (left points and the middle's; the right mirror them)."""
+    out = {i: SURPRISED_MOUTH_DROP for i in range(48, 68) if i not in MIRROR.values()}
+    for i, share in JAW_SHARE.items():
+        if i not in MIRROR.values():
+            out[i] = share * SURPRISED_MOUTH_DROP
+    return {i: (0.0, -down) for i, down in out.items()}
+
+
+#: Moves an edit heading for a named target adds beyond its :data:`TARGET_MOVES` (at the
+#: strength it adds those with, above 0 only), in the same frame: the state's line fit does not
+#: read them (read on surprise's line, the lowered mouth changed every face's reading of the other
+#: lines: the astronaut's smile and her young face's happy edit), no edit takes them away, and an
+#: edit toward a reference face (``like``) does not add them: a video's held expression is one,
+#: whose lips close with the speech (:mod:`faceedit.video.edit`), and the move would lower them.
+ADDED_MOVES: dict[str, dict[int, tuple[float, float]]] = {"surprised": _surprised_drop()}
+
+
 def target_moves(lm: np.ndarray, goal: np.ndarray, target: str, strength: float,
-                 on_line: bool = False, mouth_kept: float = 0.0) -> np.ndarray:
+                 on_line: bool = False, mouth_kept: float = 0.0, added: bool = True) -> np.ndarray:
     """``goal`` with the named ``target``'s own moves (:data:`TARGET_MOVES`) added, ``strength``
-    of them, in the frame of the face at ``lm``; ``goal`` itself for another target or strength 0,
-    and for a target of :data:`MOVES_OFF_LINE` where ``strength`` is below 0 or the move is the
-    line fit's (``on_line``). ``mouth_kept`` (0..1): the share of its own mouth the face keeps
-    (:func:`keep_mouth`): the moves of :data:`MOUTH_AND_JAW` are taken at ``1 - mouth_kept``."""
+    of them, in the frame of the face at ``lm``, and with ``added`` its :data:`ADDED_MOVES` where
+    ``strength`` is above 0 and the move is not the line fit's (``on_line``); ``goal`` itself for
+    another target or strength 0, and for a target of :data:`MOVES_OFF_LINE` where ``strength`` is
+    below 0 or the move is the line fit's. ``mouth_kept`` (0..1): the share of its own mouth the
+    face keeps (:func:`keep_mouth`): the moves of :data:`MOUTH_AND_JAW` are taken at ``1 - mouth_kept``."""
     moves = TARGET_MOVES.get(target)
     if not moves or strength == 0 or (target in MOVES_OFF_LINE and (on_line or strength < 0)):
         return goal
+    if added and strength > 0 and not on_line and target in ADDED_MOVES:
+        moves = {**moves}
+        for i, (inward, up) in ADDED_MOVES[target].items():
+            a, b = moves.get(i, (0.0, 0.0))
+            moves[i] = (a + inward, b + up)
     u, n, ed = face_frame(lm)
     out = np.array(goal, np.float64)
     mouth = strength * (1.0 - min(max(float(mouth_kept), 0.0), 1.0))

@@ -215,7 +215,7 @@ def plan_move(stage: Statistics, face: FaceEdit) -> None:
             face.goal = relax_lower_lids(lm, face.goal, irises, let_go, stage.tuning.eyes.squint_reach)
         like = stage.state(s.like, mediapipe=mediapipe) if s.like is not None else None
         for target, amount in stage.target_move_change(cur, s.target, s.strength, like).items():
-            face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept)
+            face.goal = target_moves(lm, face.goal, target, amount, mouth_kept=face.mouth_kept, added=like is None)
         face.goal = raise_lids(lm, face.goal, stage.lids_raised_change(cur, s.target, s.strength, like))
         # a neutral edit's brows and mouth at rest (a turned face's mouth: its own), a frown released
         face.goal = at_rest(lm, face.goal, s.strength * (like is None), stage.tuning, turn is None, s.target, face.furrowed)
