@@ -189,6 +189,7 @@ SIDES: dict[str, tuple[str, str]] = {
     "moves.HAPPY_LOWER_LIFT": ("C", "what happy is (its lower lip and chin)"),
     "moves.HAPPY_CORNER_LIFT": ("C", "what happy is (its mouth corners)"),
     "moves.HAPPY_CHIN_SHARE": ("G", "the chin's share of the lower lip's lift (a template)"),
+    "moves.SURPRISED_BROWS_DOWN": ("C", "what surprised is (its brows raised as real surprises' are)"),
     "moves.SURPRISED_MOUTH_DROP": ("C", "what surprised is (its mouth opened downward)"),
     "moves.ADDED_MOVES": ("C", "what each target is beyond its line (a structural choice: not read)"),
     "rest.UNFROWNED": ("C", "which named targets have no frown of their own"),

@@ -1,7 +1,8 @@
-"""surprised's added mouth move (faceedit.stage.moves.ADDED_MOVES["surprised"]): a real surprise
-drops the jaw and leaves the upper lip where it is; the state's surprised alone opens the mouth
-upward. The edit's plan keeps the upper lip lower and drops the chin; the move is added by an edit
-heading for surprised only, and the state's lines do not read it. The way back (made neutral
+"""surprised's added moves (faceedit.stage.moves.ADDED_MOVES["surprised"]): a real surprise
+drops the jaw and leaves the upper lip where it is, and raises its brows less than the state's
+surprised with its own moves; the state's surprised alone opens the mouth upward. The edit's plan
+keeps the upper lip lower, drops the chin and raises the brows less; the moves are added by an
+edit heading for surprised only, and the state's lines do not read them. The way back (made neutral
 again) is tests/test_stage_round_trip.py's."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from _plans import assert_lines_alike_without, mean_face, plan, up
 
 from faceedit.stage import moves
 from faceedit.stage.model import Stage
-from faceedit.stage.moves import ADDED_MOVES, SURPRISED_MOUTH_DROP, target_moves
+from faceedit.stage.moves import ADDED_MOVES, SURPRISED_BROWS_DOWN, SURPRISED_MOUTH_DROP, target_moves
 from faceedit.stage.state import lip_gap
 
 
@@ -26,7 +27,7 @@ def face(stage) -> np.ndarray:
     return mean_face(stage)
 
 
-def test_the_move_lowers_the_mouth_and_jaw_whole(face, monkeypatch):
+def test_the_move_lowers_the_mouth_and_jaw_whole_and_the_brows(face, monkeypatch):
     monkeypatch.setitem(moves.TARGET_MOVES, "surprised", {0: (0.0, 0.0)})  # the added move alone
     out = target_moves(face, face, "surprised", 1.0)
     for points in ((51, 62), (48, 54, 60, 64), (66, 57, 8), tuple(range(48, 68))):
@@ -35,7 +36,10 @@ def test_the_move_lowers_the_mouth_and_jaw_whole(face, monkeypatch):
     for a, b in ((4, 12), (49, 53), (58, 56)):  # mirrored
         assert up(face, out, (a,)) == pytest.approx(up(face, out, (b,)), abs=1e-9)
     assert -SURPRISED_MOUTH_DROP < up(face, out, (5,)) < 0  # the jaw turns: its sides drop less
-    assert up(face, out, (0, 1, 2, 3, *range(17, 48))) == pytest.approx(0.0, abs=1e-9)
+    assert up(face, out, (0, 1, 2, 3, *range(27, 48))) == pytest.approx(0.0, abs=1e-9)
+    for i, down in SURPRISED_BROWS_DOWN.items():  # the brows come down to real surprises' rise
+        assert up(face, out, (i,)) == up(face, out, (moves.MIRROR[i],)) == pytest.approx(-down, abs=1e-9)
+    assert up(face, out, (17,)) == pytest.approx(0.0, abs=1e-9)  # their tails as the line raises them
 
 
 def test_the_move_is_only_added(face):

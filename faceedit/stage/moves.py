@@ -384,7 +384,7 @@ wink_left, wink_right = _wink(1), _wink(0)
 #: whole mouth and bunches the chin: 0.10-0.14 eye distances on JAFFE's neutral faces as
 #: MediaPipe reads them, against 0.02 in the same people's posed anger,
 #: ``bench/bench_posed_moves.py``); surprise's upper lids and brows raised a little more than its
-#: state's (its mouth: :data:`ADDED_MOVES`). Their size is bounded by the way back (the state reads a
+#: state's (what an edit to it adds beyond: :data:`ADDED_MOVES`). Their size is bounded by the way back (the state reads a
 #: move mostly on its target's line only where people's neutral faces do not differ by it; a
 #: larger brow drop or mouth stretch is read as the person's own and stays after an edit to
 #: neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
@@ -496,13 +496,23 @@ def _surprised_drop() -> dict[int, tuple[float, float]]:
     return {i: (0.0, -down) for i, down in out.items()}
 
 
+#: surprised's brows: the line reads them raised as the state and :data:`TARGET_MOVES` raise them,
+#: and the edit raises them more than real surprises do. The same measure, inner, middle and
+#: outer brows: real +0.045, +0.042, +0.009 (JAFFE) and +0.075, +0.089, +0.055 (Yale); the edit
+#: +0.076, +0.082, +0.034 and +0.096, +0.107, +0.038; with these come down (eye distances, left
+#: points, the right mirror them) +0.060, +0.065, +0.029 and +0.076, +0.086, +0.032, the warp
+#: stretching less of the socket's shade under them (web img35, img37 at 1-2x).
+SURPRISED_BROWS_DOWN = {21: 0.025, 20: 0.027, 19: 0.027, 18: 0.015}
+
+
 #: Moves an edit heading for a named target adds beyond its :data:`TARGET_MOVES` (at the
 #: strength it adds those with, above 0 only), in the same frame: the state's line fit does not
 #: read them (read on surprise's line, the lowered mouth changed every face's reading of the other
 #: lines: the astronaut's smile and her young face's happy edit), no edit takes them away, and an
 #: edit toward a reference face (``like``) does not add them: a video's held expression is one,
 #: whose lips close with the speech (:mod:`faceedit.video.edit`), and the move would lower them.
-ADDED_MOVES: dict[str, dict[int, tuple[float, float]]] = {"surprised": _surprised_drop()}
+ADDED_MOVES: dict[str, dict[int, tuple[float, float]]] = {
+    "surprised": {**_surprised_drop(), **{i: (0.0, -down) for i, down in SURPRISED_BROWS_DOWN.items()}}}
 
 
 def target_moves(lm: np.ndarray, goal: np.ndarray, target: str, strength: float,
