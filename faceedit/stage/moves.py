@@ -384,10 +384,10 @@ wink_left, wink_right = _wink(1), _wink(0)
 #: whole mouth and bunches the chin: 0.10-0.14 eye distances on JAFFE's neutral faces as
 #: MediaPipe reads them, against 0.02 in the same people's posed anger,
 #: ``bench/bench_posed_moves.py``); surprise's upper lids and brows raised a little more than its
-#: state's (what an edit to it adds beyond: :data:`ADDED_MOVES`). Their size is bounded by the way back (the state reads a
-#: move mostly on its target's line only where people's neutral faces do not differ by it; a
-#: larger brow drop or mouth stretch is read as the person's own and stays after an edit to
-#: neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
+#: state's (what an edit to it adds beyond: :data:`ADDED_MOVES`). Their size is bounded by the
+#: way back (the state reads a move mostly on its target's line only where people's neutral
+#: faces do not differ by it; a larger brow drop or mouth stretch is read as the person's own
+#: and stays after an edit to neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
 #: card).
 #: A target's moves are read on its line in the state's fit (all but :data:`MOVES_OFF_LINE`'s), which
 #: is joint: changing them changes every face's reading, the other targets' lines included
@@ -480,9 +480,9 @@ TARGET_MOVES["happy"].update(_happy_mouth())
 #: -0.105 and -0.171, the lower lip -0.259 and -0.373, the chin -0.214 and -0.326; the edit
 #: without this move +0.079 and +0.033, -0.072 and -0.092, -0.217 and -0.259, -0.210 and -0.229.
 #: The opening, shaped and sized as :func:`real_opening` makes it, and the chin and the jaw with
-#: it (its points by :data:`JAW_SHARE`) are lowered :data:`SURPRISED_MOUTH_DROP`. Further, the way
-#: back reads a lowered upper lip as the person's own (a longer lip): the upper lip lowered the
-#: whole 0.09 and the jaw 0.095, the astronaut made surprised and neutral again comes back within
+#: it (its points by :data:`JAW_SHARE`) are lowered :data:`SURPRISED_MOUTH_DROP`, not the whole
+#: gap: the way back reads a lowered upper lip as the person's own (a longer lip); the upper lip
+#: lowered 0.09 and the jaw 0.095, the astronaut made surprised and neutral again comes back within
 #: 0.042-0.050 eye distances (0.015-0.019 without the move, 0.024-0.029 with it).
 SURPRISED_MOUTH_DROP = 0.05
 
