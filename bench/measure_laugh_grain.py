@@ -1,12 +1,13 @@
 """The grain a laugh made neutral keeps on its cheeks and on its closed lips, on small faces.
 
     OMP_NUM_THREADS=1 python bench/measure_laugh_grain.py --london ../shared/data/london_hd -o runs/lg
+    OMP_NUM_THREADS=1 python bench/measure_laugh_grain.py --london ../shared/data/london_hd --target surprised
 
 Faces: the astronaut, the wheels' laughing faces (:data:`WHEEL_FACES`, where
 :func:`faceedit.eval.world.fetch` has them) and the London ``--ids`` smiling photos cut to 96 and
 128 px (:func:`faceedit.eval.world.london_variants`; ``train``, the default: training 001-004, 006,
-007, 009). Each is made neutral (``faceedit.flow.edit_faces``, the photo's faces as the detector reads
-them). Grain is the std of the luma less its Gaussian blur of ``--sigma`` px (1.0: a 96-px cut's
+007, 009). Each is made neutral (``--target``: another target; ``faceedit.flow.edit_faces``, the
+photo's faces as the detector reads them). Grain is the std of the luma less its Gaussian blur of ``--sigma`` px (1.0: a 96-px cut's
 pores and freckles are a pixel or two across), over the cheeks' mask
 (:func:`faceedit.stage.smile._cheek_mask`, above 0.9) above the nose's tip (``upper``) and below
 it (``lower``) at the input's landmarks, and over the lips' body (``lips``: the outer lips'
@@ -116,6 +117,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ids", default="train", help="London ids (comma-separated; train; none)")
     ap.add_argument("--sigma", type=float, default=1.0)
     ap.add_argument("--only", default=None, help="keep the photos whose name holds one of these parts")
+    ap.add_argument("--target", default="neutral", help="the target each face is made (a laugh made surprised: surprised)")
     ap.add_argument("-o", "--out", type=Path, default=None)
     args = ap.parse_args(argv)
     from faceedit.api import Editor
@@ -134,7 +136,7 @@ def main(argv=None) -> int:
         faces = ed.detector.detect(rgb)
         if not faces:
             continue
-        edit = edit_faces(ed, rgb, faces, EditRequest.of("neutral", 1.0))
+        edit = edit_faces(ed, rgb, faces, EditRequest.of(args.target, 1.0))
         again = ed.detector.detect(edit)
         for j, face in enumerate(faces):
             lm = np.asarray(face.landmarks, np.float64)

@@ -1,6 +1,7 @@
 """The grain a small face's flattened cheeks keep (faceedit.stage.cheek_grain.keep_grain): drawn
-where the flattening took it, above the nose's tip, on a small face only; a London training smile
-cut small and made neutral keeps its upper cheeks' grain as the person's own neutral photo does."""
+where the flattening took it, above the nose's tip (round an opened mouth, down to the chin), on a
+small face only; a London training smile cut small and made neutral keeps its upper cheeks' grain
+as the person's own neutral photo does."""
 
 from __future__ import annotations
 
@@ -42,6 +43,24 @@ def test_grain_is_drawn_again_above_the_nose_tip_of_a_small_face():
     # the colour kept: all channels scaled alike
     ratio = out[10:30] / after[10:30]
     np.testing.assert_allclose(ratio[..., 0], ratio[..., 2], rtol=1e-4)
+
+
+def test_round_an_opened_mouth_the_grain_is_drawn_down_to_the_chin():
+    """A laugh made surprised flattens the skin round its new opening too (``around_mouth``): the
+    grain is drawn there as above the nose's tip, ``cheek_grain_below_open`` eye distances down."""
+    from faceedit.stage.cheek_grain import keep_grain
+    from faceedit.stage.tuning import EditTuning
+
+    before, after = _crop()
+    mask = np.ones((80, 80), np.float32)
+    tn = EditTuning()
+    tip = 10.0
+    foot = int(tip + tn.cheek_grain_below_open * 30.0) - 3  # (above the feather's edge)
+    closed = keep_grain(before, after.copy(), mask, (40.0, tip), 30.0, tn)
+    opened = keep_grain(before, after.copy(), mask, (40.0, tip), 30.0, tn, opened=True)
+    np.testing.assert_allclose(closed[16:], after[16:], atol=1e-4)  # below the tip: as flattened
+    assert float(_hp(opened)[16:foot].std()) > 2.0 * float(_hp(after)[16:foot].std())
+    assert float(_hp(opened)[16:foot].std()) < float(_hp(before)[16:foot].std())
 
 
 def test_no_grain_drawn_on_a_large_face_or_where_none_was_taken():

@@ -10,7 +10,9 @@ times as strong as the detail finer than a blur of ``cheek_grain_px`` px that th
 (the flattened crop's mean square of it less the crop's before, over the flattened skin within
 ``cheek_grain_reach`` eye distances of each pixel; the detail clipped at :data:`CLIP_SPREADS`
 robust spreads, so a crease's line or a fleck does not count as grain), over the flattened
-skin down to ``cheek_grain_below`` eye distances below the nose's tip. The noise is one field for
+skin down to ``cheek_grain_below`` eye distances below the nose's tip (``cheek_grain_below_open``
+round an opened mouth, whose skin is flattened too: JAFFE's laughs made surprised read as a smooth
+mask over the lower face, its edge a ring round the mouth). The noise is one field for
 every channel (each scaled alike: a photo's grain is mostly in its light), fixed to the nose's tip
 (it moves with the face, in whole pixels). Only where ``cheek_fine`` eye distances are under
 ``cheek_grain_px`` px.
@@ -61,13 +63,14 @@ def grain_field(shape: tuple[int, int], origin: tuple[int, int], across: float, 
 
 def keep_grain(before: np.ndarray, after: np.ndarray, mask: np.ndarray, origin: tuple[float, float],
                ed: float, tuning: EditTuning, photo_scale: float = 1.0,
-               corner: tuple[int, int] = (0, 0)) -> np.ndarray:
+               corner: tuple[int, int] = (0, 0), opened: bool = False) -> np.ndarray:
     """``after`` (the flattened crop, float (H, W[, C]), written over) with grain drawn where
     the flattening of ``before`` (the crop it flattened) took the skin's, as the module says;
     ``mask``: (H, W) 0..1, the share flattened at each pixel; ``origin``: the nose's tip in the
     crop (x, y px); ``ed``: the face's eye distance (px); ``photo_scale``: the photo's own pixels per
     pixel here (under 1 on a finer copy: sizes and the noise's grain are the photo's own); ``corner``: the
-    crop's top left corner (x, y) in the image edited."""
+    crop's top left corner (x, y) in the image edited; ``opened``: round an opened mouth (the grain
+    drawn down to ``tuning.cheek_grain_below_open`` eye distances below the nose's tip)."""
     px = tuning.cheek_grain_px
     scale = min(float(photo_scale), 1.0)
     if tuning.cheek_grain <= 0 or tuning.cheek_fine * ed * scale >= px:
@@ -77,7 +80,8 @@ def keep_grain(before: np.ndarray, after: np.ndarray, mask: np.ndarray, origin: 
     h, w = mask.shape
     rows = np.arange(h, dtype=np.float32)[:, None]
     feather = max(0.05 * ed, 1.0)
-    upper = np.clip((origin[1] + tuning.cheek_grain_below * ed - rows) / feather, 0.0, 1.0)
+    below = tuning.cheek_grain_below_open if opened else tuning.cheek_grain_below
+    upper = np.clip((origin[1] + below * ed - rows) / feather, 0.0, 1.0)
     weight = (mask * upper).astype(np.float32)
     on = weight > 0.5
     if int(on.sum()) < 16:

@@ -394,7 +394,7 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     ``cheek_keep`` (the cheeks' light, which a real neutral photo keeps); the
     skin's own grain, finer, stays, as do its colour and light, broader; on a small face, where
     the finer blur takes the grain too, :func:`faceedit.stage.cheek_grain.keep_grain` draws it
-    again above the nose's tip), over the cheeks (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
+    again above the nose's tip, round an opened mouth down to the chin), over the cheeks (:func:`_cheek_mask`, feathered over ``cheek_feather``). A smile taken away leaves the
     cheeks' relief where the warp carried it (it is shading, not a place), and FER reads a
     laugh made neutral as happy through it. ``around_mouth``: the skin round the mouth too
     (:func:`_mouth_ring`, within ``tuning.cheek_around_mouth`` eye distances): a move that narrows a laugh's mouth and drops its jaw (surprised) carries the folds beside
@@ -473,7 +473,13 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
     # warp carried them, their lines lifted
     flat = rest_folds(flat, lm - (x0, y0), share, tuning, in_place=True,
                       rest=not around_mouth and lip_gap(lm) < tuning.lips_closed, lifted=laugh)
-    flat = keep_grain(crop, flat, flattened, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0))
+    grained = flattened
+    if around_mouth and tuning.cheek_grain_lips > 0:  # not at the moved lips' edge (a detector reads them there)
+        lips = np.zeros(crop.shape[:2], np.uint8)
+        cv2.fillConvexPoly(lips, cv2.convexHull(np.round(lm[48:60] - (x0, y0)).astype(np.int32)), 1)
+        grained = flattened * (1.0 - _ellipse_dilate(lips, max(int(round(tuning.cheek_grain_lips * ed)), 1)))
+    flat = keep_grain(crop, flat, grained, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0),
+                      opened=around_mouth)
     if around_mouth:  # an opened mouth: the laugh's folds carried round it, their crisp cores left as lines
         strands = hair_strands(pixels, lm, box, tuning)  # (not a moustache's or stubble's strands)
         flat = lift_lines(flat, flattened if strands is None else flattened * (1.0 - strands), ed, tuning)

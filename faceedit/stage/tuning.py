@@ -247,8 +247,13 @@ class EditTuning:
     cheek_grain_reach: float = 0.1
     #: ... as white noise blurred this many px ...
     cheek_grain_across: float = 0.5
-    #: ... down to this many eye distances below the nose's tip.
+    #: ... down to this many eye distances below the nose's tip ...
     cheek_grain_below: float = 0.0
+    #: ... and this many where the mouth opens (a laugh made surprised: the skin round the new
+    #: opening flattened too, :func:`~faceedit.stage.smile.flatten_cheeks`' ``around_mouth``).
+    cheek_grain_below_open: float = 1.0
+    #: ... but not within this many eye distances of the moved outer lips.
+    cheek_grain_lips: float = 0.1
     #: A smile taken away by a move to neutral closes (a grey morphological closing, this many eye
     #: distances wide) the skin within ``cheek_wing_reach`` eye distances of the line from each
     #: nose wing to its mouth corner (:func:`faceedit.stage.smile.wing_lines`): the laugh's
