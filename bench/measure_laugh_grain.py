@@ -7,8 +7,8 @@ Faces: the astronaut, the wheels' laughing faces (:data:`WHEEL_FACES`, where
 :func:`faceedit.eval.world.fetch` has them) and the London ``--ids`` smiling photos cut to 96 and
 128 px (:func:`faceedit.eval.world.london_variants`; ``train``, the default: training 001-004, 006,
 007, 009). Each is made neutral (``--target``: another target; ``faceedit.flow.edit_faces``, the
-photo's faces as the detector reads them). Grain is the std of the luma less its Gaussian blur of ``--sigma`` px (1.0: a 96-px cut's
-pores and freckles are a pixel or two across), over the cheeks' mask
+photo's faces as the detector reads them). Grain is the std of the luma less its Gaussian blur of
+``--sigma`` px (1.0: a 96-px cut's pores and freckles are a pixel or two across), over the cheeks' mask
 (:func:`faceedit.stage.smile._cheek_mask`, above 0.9) above the nose's tip (``upper``) and below
 it (``lower``) at the input's landmarks, and over the lips' body (``lips``: the outer lips'
 polygon less the inner lips' and less a band 1.5 px either side of the inner lips' line, eroded

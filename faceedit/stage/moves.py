@@ -387,8 +387,8 @@ wink_left, wink_right = _wink(1), _wink(0)
 #: state's (what an edit to it adds beyond: :data:`ADDED_MOVES`). Their size is bounded by the
 #: way back (the state reads a move mostly on its target's line only where people's neutral
 #: faces do not differ by it; a larger brow drop or mouth stretch is read as the person's own
-#: and stays after an edit to neutral) and by the person (anger's brows move dlib's identity descriptor most: the stage's
-#: card).
+#: and stays after an edit to neutral) and by the person (anger's brows move dlib's identity
+#: descriptor most: the stage's card).
 #: A target's moves are read on its line in the state's fit (all but :data:`MOVES_OFF_LINE`'s), which
 #: is joint: changing them changes every face's reading, the other targets' lines included
 #: (:meth:`faceedit.stage.state.ExpressionStates._solver`).
