@@ -5,8 +5,9 @@ them away (:func:`faceedit.stage.smile.flatten_cheeks`, :func:`faceedit.stage.co
 read them as what is darker than the skin around. A moustache and the beard beside the mouth are
 darker too, and flattened or painted over they become bare patches of skin colour with a blurred
 outline. :func:`beard_hair` tells the two apart: a face is bearded when its chin is darker than its
-upper cheeks, and on a bearded face hair is what is both dark and stranded (its fine relief
-stronger than the skin's); a laugh's shade is dark and smooth, a crease as light as skin.
+upper cheeks or its chin is stranded (a grey beard is nearly as light as the skin), and on a bearded
+face hair is what is both dark and stranded (its fine relief stronger than the skin's); a laugh's
+shade is dark and smooth, a crease as light as skin.
 :func:`hair_strands` reads the strands darker than the skin, bearded or not (stubble's lines are not a fold's).
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceedit.faces.landmarks import eye_distance
+from faceedit.faces.landmarks import eye_centres, eye_distance
 from faceedit.pixels import LUMA_WEIGHTS
 from faceedit.stage.tuning import EditTuning
 
@@ -51,6 +52,7 @@ class _Reading:
         self.rx0, self.ry0 = max(min(xs) - pad, 0), max(min(ys) - pad, 0)
         self.rx1, self.ry1 = min(max(xs) + pad, w), min(max(ys) + pad, h)
         self.ok = self.rx1 > self.rx0 and self.ry1 > self.ry0
+        self._light: np.ndarray | None = None
         if self.ok:
             region = pixels[self.ry0:self.ry1, self.rx0:self.rx1].astype(np.float32)
             self.y = np.ascontiguousarray(region if region.ndim == 2 else region[..., :3] @ _LUMA, np.float32)
@@ -59,15 +61,19 @@ class _Reading:
         """``a`` (over the region) within box ``b``, flattened."""
         return a[max(b[1] - self.ry0, 0):max(b[3] - self.ry0, 0), max(b[0] - self.rx0, 0):max(b[2] - self.rx0, 0)].ravel()
 
-    def strands(self, light: np.ndarray, tuning: EditTuning) -> np.ndarray:
-        """0..1 over the region: how stranded each pixel is (the RMS of its relief finer than a blur of 0.01
-        eye distances, over 0.03, over its luma blurred as ``light``, against the upper cheeks' median:
-        ``tuning.beard_strands``)."""
+    def relief(self, light: np.ndarray) -> tuple[np.ndarray, float]:
+        """Over the region, each pixel's fine relief: the RMS of its luma finer than a blur of 0.01 eye
+        distances, over 0.03, over its luma blurred as ``light``; and its median over the upper cheeks."""
         y, ed = self.y, self.ed
         ref = max(float(np.median(np.concatenate([self.inside(y, c) for c in self.cheeks]))), 1e-3)
         fine = y - cv2.GaussianBlur(y, (0, 0), max(0.01 * ed, 0.7))
         rms = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), max(0.03 * ed, 0.5))) / np.maximum(light, 1e-3 * ref)
-        skin = max(float(np.median(np.concatenate([self.inside(rms, c) for c in self.cheeks]))), 1e-6)
+        return rms, max(float(np.median(np.concatenate([self.inside(rms, c) for c in self.cheeks]))), 1e-6)
+
+    def strands(self, light: np.ndarray, tuning: EditTuning) -> np.ndarray:
+        """0..1 over the region: how stranded each pixel is (its :meth:`relief` against the upper cheeks'
+        median: ``tuning.beard_strands``)."""
+        rms, skin = self.relief(light)
         lo, hi = tuning.beard_strands
         return np.clip((rms / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
 
@@ -79,6 +85,42 @@ class _Reading:
             return None
         ref = max(float(np.median(upper)), 1e-3)
         return ref, float(np.median(below)) / ref
+
+    def light(self, tuning: EditTuning) -> np.ndarray:
+        """The region's luma blurred over ``tuning.beard_blur`` eye distances (computed once)."""
+        if self._light is None:
+            self._light = cv2.GaussianBlur(self.y, (0, 0), max(tuning.beard_blur * self.ed, 0.5))
+        return self._light
+
+    def bearded(self, tuning: EditTuning) -> tuple[float, float] | None:
+        """How bearded the face is (0..1) by its chin's two verdicts, or None where its chin or upper cheeks
+        lie off the photo: dark (its median luma against the upper cheeks', ``tuning.beard_chin``: none over
+        the second share, all under the first; a chin in a top light's shadow reads dark too) and stranded
+        (the chin's median :meth:`relief` over the upper cheeks' lower quartile, ``tuning.beard_chin_strands``,
+        where the chin's own is at least ``tuning.beard_chin_grain``: a retouched face's smooth cheeks make a
+        shaven chin's fine relief over three times theirs, but not that of a beard; a grey beard is stranded,
+        not dark; glasses' rims in the cheeks' boxes raise their median, not their lower quartile)."""
+        read = self.chin_shade()
+        if read is None:
+            return None
+        lo, hi = tuning.beard_chin
+        dark = float(np.clip((hi - read[1]) / max(hi - lo, 1e-6), 0.0, 1.0))
+        rms, _ = self.relief(self.light(tuning))
+        skin = max(float(np.percentile(np.concatenate([self.inside(rms, c) for c in self.cheeks]), 25)), 1e-6)
+        chin = float(np.median(self.inside(rms, self.chin)))
+        lo, hi = tuning.beard_chin_strands
+        stranded = float(np.clip((chin / skin - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+        lo, hi = tuning.beard_chin_grain
+        return dark, stranded * float(np.clip((chin - lo) / max(hi - lo, 1e-6), 0.0, 1.0))
+
+    def dark(self, tuning: EditTuning) -> tuple[np.ndarray, np.ndarray]:
+        """Over the region, how dark each pixel is for a beard (its luma blurred over ``tuning.beard_blur`` eye
+        distances: all as dark as the chin's median, none from half-way to the upper cheeks') and that blurred
+        luma; the chin read (:meth:`chin_shade` not None)."""
+        ref, shade = self.chin_shade()  # type: ignore[misc]
+        light = self.light(tuning)
+        half = 0.5 * (1.0 + shade)
+        return np.clip((half - light / ref) / max(half - shade, 1e-3), 0.0, 1.0), light
 
     def over_box(self, a: np.ndarray) -> np.ndarray:
         """``a`` (over the region) over the box, 0 beyond the region."""
@@ -103,23 +145,38 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
                tuning: EditTuning) -> np.ndarray | None:
     """(y1 - y0, x1 - x0) float32 0..1 over ``box`` (x0, y0, x1, y1) of ``pixels`` ((H, W[, C])):
     how far each pixel is a beard's hair on the face at ``lm`` (68 landmarks in the photo's
-    frame), or None on a face without a beard. How bearded the face is: its chin's median luma
-    against its upper cheeks' (``tuning.beard_chin``: none over the second share, all under the
-    first). Each pixel is hair as far as it is dark (its luma blurred over ``tuning.beard_blur``
-    eye distances: all as dark as the chin, none from half-way to the cheeks) and stranded
-    (:func:`hair_strands`)."""
+    frame), or None on a face without a beard. How bearded the face is: the more of its chin's
+    verdicts, dark or stranded (:meth:`_Reading.bearded`). Each pixel is hair as far as it is dark
+    (:meth:`_Reading.dark`) and stranded (:func:`hair_strands`)."""
     r = _Reading(pixels, lm, box)
-    read = r.chin_shade() if r.ok else None
-    if read is None:
+    read = r.bearded(tuning) if r.ok else None
+    if read is None or max(read) <= 0:
         return None
-    ref, shade = read
-    bearded = _bearded(shade, tuning)
-    if bearded <= 0:
+    dark, light = r.dark(tuning)
+    return r.over_box(max(read) * dark * r.strands(light, tuning))
+
+
+def beard_below_nose(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
+                     tuning: EditTuning) -> np.ndarray | None:
+    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: a beard's hair below the nose's base,
+    stranded or not, or None on a face whose chin is not stranded (:meth:`_Reading.bearded`): each pixel as
+    far as it is dark (:meth:`_Reading.dark`) and below the nose's base (the mean of the 68 points 31-35,
+    down the face: none above it, all from ``tuning.beard_below_nose`` eye distances under it). A moustache
+    and the beard round the mouth, carried and stretched by a dropped jaw or small and compressed, can be as
+    smooth as the cheeks' skin (a grey one nearly as light); a laugh's shade there is lighter than half-way
+    to a dark beard, and a grey beard's keeps its place. A chin dark in a top light's shadow alone does not
+    read (Yale's laughs keep no folds)."""
+    r = _Reading(pixels, lm, box)
+    read = r.bearded(tuning) if r.ok else None
+    if read is None or read[1] <= 0:
         return None
-    light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
-    half = 0.5 * (1.0 + shade)
-    dark = np.clip((half - light / ref) / max(half - shade, 1e-3), 0.0, 1.0)
-    return r.over_box(bearded * dark * r.strands(light, tuning))
+    left, right = eye_centres(r.lm)
+    u = (right - left) / max(float(np.linalg.norm(right - left)), 1e-9)
+    base = r.lm[31:36].mean(0)
+    yy, xx = np.mgrid[r.ry0:r.ry1, r.rx0:r.rx1].astype(np.float32)
+    below = np.clip(((xx - base[0]) * -u[1] + (yy - base[1]) * u[0]) / max(tuning.beard_below_nose * r.ed, 1e-6),
+                    0.0, 1.0)
+    return r.over_box(read[1] * r.dark(tuning)[0] * below)
 
 
 def hair_strands(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
@@ -131,23 +188,15 @@ def hair_strands(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, i
     stubble's hair) and darker than the skin (that blurred luma over the upper cheeks' median: all under the
     first of ``tuning.strand_dark``, none over the second; a retouched face's smooth cheeks set the skin's
     RMS so low that its lips, nose and a laugh's fold lines read as strands), or on a bearded face (its chin
-    darker than its upper cheeks, ``tuning.beard_chin``) as far as it is bearded: the sparse hairs at a
-    moustache's ends are as light as the skin blurred; a chin off the photo reads unbearded). None where the
-    cheeks lie off the photo."""
+    darker than its upper cheeks or stranded, :meth:`_Reading.bearded`) as far as it is bearded: the sparse
+    hairs at a moustache's ends are as light as the skin blurred; a chin off the photo reads unbearded). None
+    where the cheeks lie off the photo."""
     r = _Reading(pixels, lm, box)
     if not r.ok or min(r.inside(r.y, c).size for c in r.cheeks) == 0:
         return None
-    read = r.chin_shade()
-    light = cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5))
+    light = r.light(tuning)
     ref = max(float(np.median(np.concatenate([r.inside(light, c) for c in r.cheeks]))), 1e-3)
     lo, hi = tuning.strand_dark
-    dark = np.maximum(np.clip((hi - light / ref) / max(hi - lo, 1e-6), 0.0, 1.0),
-                      0.0 if read is None else _bearded(read[1], tuning))
+    read = r.bearded(tuning)
+    dark = np.maximum(np.clip((hi - light / ref) / max(hi - lo, 1e-6), 0.0, 1.0), 0.0 if read is None else max(read))
     return r.over_box(r.strands(light, tuning) * dark)
-
-
-def _bearded(shade: float, tuning: EditTuning) -> float:
-    """How bearded a face whose chin is ``shade`` of its upper cheeks' luma is (``tuning.beard_chin``: none over
-    the second share, all under the first)."""
-    lo, hi = tuning.beard_chin
-    return float(np.clip((hi - shade) / max(hi - lo, 1e-6), 0.0, 1.0))

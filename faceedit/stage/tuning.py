@@ -228,6 +228,19 @@ class EditTuning:
     beard_chin: tuple[float, float] = (0.82, 0.88)
     beard_blur: float = 0.05
     beard_strands: tuple[float, float] = (1.5, 2.5)
+    #: ... or bearded as far as its chin is stranded: the chin's median fine relief (as ``beard_strands``
+    #: reads it) over the upper cheeks' lower quartile, none under the first, all from the second, where
+    #: the chin's own (over its luma) is over ``beard_chin_grain``'s (none under the first, all from the
+    #: second). On the web's 64 photos (``bench/measure_beards.py``, the photo and the moved face of its
+    #: surprised edit): beards 3.5-12.5 times (a grey one, its chin at 0.85-0.89 of the cheeks' luma,
+    #: 3.5-6.5), a stubbled or made-up chin 1.9-2.4, a shaven one 0.6-1.9, a retouched face's 2.3-3.6
+    #: over its smooth cheeks with a relief of at most 0.017 (beards 0.035 and over).
+    beard_chin_strands: tuple[float, float] = (2.6, 3.2)
+    beard_chin_grain: tuple[float, float] = (0.025, 0.035)
+    #: On a face whose chin is stranded, below the nose's base (all from this many eye distances under it) the
+    #: flattened cheeks keep the beard's dark pixels, stranded or not, the mouth's corners too
+    #: (:func:`faceedit.stage.beard.beard_below_nose`).
+    beard_below_nose: float = 0.05
     #: Strands read without the chin's verdict (:func:`faceedit.stage.beard.hair_strands`) are hair where
     #: darker than the upper cheeks (luma blurred over ``beard_blur``: all under the first share of theirs,
     #: none over the second) or as far as ``beard_chin`` reads the face bearded. A moustache or stubble reads
