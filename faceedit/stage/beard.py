@@ -156,27 +156,31 @@ def beard_hair(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int
     return r.over_box(max(read) * dark * r.strands(light, tuning))
 
 
-def beard_below_nose(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
-                     tuning: EditTuning) -> np.ndarray | None:
-    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: a beard's hair below the nose's base,
-    stranded or not, or None on a face whose chin is not stranded (:meth:`_Reading.bearded`): each pixel as
-    far as it is dark (:meth:`_Reading.dark`) and below the nose's base (the mean of the 68 points 31-35,
-    down the face: none above it, all from ``tuning.beard_below_nose`` eye distances under it). A moustache
-    and the beard round the mouth, carried and stretched by a dropped jaw or small and compressed, can be as
-    smooth as the cheeks' skin (a grey one nearly as light); a laugh's shade there is lighter than half-way
-    to a dark beard, and a grey beard's keeps its place. A chin dark in a top light's shadow alone does not
-    read (Yale's laughs keep no folds)."""
+def moustache(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],
+              tuning: EditTuning) -> np.ndarray | None:
+    """(y1 - y0, x1 - x0) float32 0..1 over ``box`` of ``pixels``: a moustache, stranded or not, or None on a
+    face whose chin is not stranded (:meth:`_Reading.bearded`): each pixel as far as it is dark
+    (:meth:`_Reading.dark`) and, down the face (across the eye line), below the nose's base (the mean of the
+    68 points 31-35) and above the mouth's corners (48, 54: the line through them), each by a ramp of
+    ``tuning.moustache_feather`` eye distances. A moustache carried and stretched by a dropped jaw, or small
+    and compressed, can be as smooth as the cheeks' skin (a grey one nearly as light); below the corners a
+    laugh's crease is as dark as a beard's hair and stays to :func:`beard_hair`. A chin dark in a top
+    light's shadow alone does not read (Yale's laughs keep no folds)."""
     r = _Reading(pixels, lm, box)
     read = r.bearded(tuning) if r.ok else None
     if read is None or read[1] <= 0:
         return None
+    reach = max(tuning.moustache_feather * r.ed, 0.5)
     left, right = eye_centres(r.lm)
     u = (right - left) / max(float(np.linalg.norm(right - left)), 1e-9)
-    base = r.lm[31:36].mean(0)
     yy, xx = np.mgrid[r.ry0:r.ry1, r.rx0:r.rx1].astype(np.float32)
-    below = np.clip(((xx - base[0]) * -u[1] + (yy - base[1]) * u[0]) / max(tuning.beard_below_nose * r.ed, 1e-6),
-                    0.0, 1.0)
-    return r.over_box(read[1] * r.dark(tuning)[0] * below)
+    across = r.lm[[48, 54]] - r.lm[48]  # the corners' line
+    along = across[1] / max(float(np.linalg.norm(across[1])), 1e-9)
+    down = np.array([-along[1], along[0]]) if along[0] >= 0 else np.array([along[1], -along[0]])
+    nose = ((xx - r.lm[31:36, 0].mean()) * -u[1] + (yy - r.lm[31:36, 1].mean()) * u[0]) / reach
+    corners = ((xx - r.lm[48, 0]) * down[0] + (yy - r.lm[48, 1]) * down[1]) / reach
+    zone = np.clip(nose, 0.0, 1.0) * np.clip(-corners, 0.0, 1.0)
+    return r.over_box(read[1] * r.dark(tuning)[0] * zone)
 
 
 def hair_strands(pixels: np.ndarray, lm: np.ndarray, box: tuple[int, int, int, int],

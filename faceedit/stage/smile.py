@@ -26,7 +26,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage import ellipse_morph
-from faceedit.stage.beard import beard_below_nose, beard_hair, hair_strands
+from faceedit.stage.beard import beard_hair, hair_strands, moustache
 from faceedit.stage.cheek_grain import keep_grain
 from faceedit.stage.fold_lines import lift_lines
 from faceedit.stage.moves import face_frame
@@ -490,9 +490,9 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         yy, xx = np.mgrid[y0:y1, x0:x1]
         near = np.minimum(np.hypot(xx - lm[48, 0], yy - lm[48, 1]), np.hypot(xx - lm[54, 0], yy - lm[54, 1])) / ed
         hair = hair * np.clip((near - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
-    below = beard_below_nose(pixels, lm, box, tuning)  # a stranded chin's beard round the mouth, smooth or not
-    if below is not None:
-        hair = below if hair is None else np.maximum(hair, below)
+    above = moustache(pixels, lm, box, tuning)  # a bearded face's moustache, smooth or not
+    if above is not None:
+        hair = above if hair is None else np.maximum(hair, above)
     if hair is not None:
         flat = flat + (hair if crop.ndim == 2 else hair[..., None]) * (crop - flat)
     out[y0:y1, x0:x1] = np.clip(flat + 0.5, 0, pixel_max(pixels.dtype)).astype(pixels.dtype)

@@ -237,10 +237,10 @@ class EditTuning:
     #: over its smooth cheeks with a relief of at most 0.017 (beards 0.035 and over).
     beard_chin_strands: tuple[float, float] = (2.6, 3.2)
     beard_chin_grain: tuple[float, float] = (0.025, 0.035)
-    #: On a face whose chin is stranded, below the nose's base (all from this many eye distances under it) the
-    #: flattened cheeks keep the beard's dark pixels, stranded or not, the mouth's corners too
-    #: (:func:`faceedit.stage.beard.beard_below_nose`).
-    beard_below_nose: float = 0.05
+    #: On a face whose chin is stranded, below the nose's base and above the mouth's corners the flattened
+    #: cheeks keep the moustache's dark pixels, stranded or not (:func:`faceedit.stage.beard.moustache`: all
+    #: from this many eye distances inside those lines).
+    moustache_feather: float = 0.05
     #: Strands read without the chin's verdict (:func:`faceedit.stage.beard.hair_strands`) are hair where
     #: darker than the upper cheeks (luma blurred over ``beard_blur``: all under the first share of theirs,
     #: none over the second) or as far as ``beard_chin`` reads the face bearded. A moustache or stubble reads
