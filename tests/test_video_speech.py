@@ -47,7 +47,10 @@ def stage_editor():
 def test_a_wide_target_opens_the_mouth_as_far_as_the_speech_does(stage_editor):
     """Surprise held over a mouth that opens and closes: the reference's lips meet where the
     face's meet, its opening grows with the face's and passes it by the target's own from a
-    speech opening up; the brows and eyes are those of the reference whose opening is not graded."""
+    speech opening up; where they meet the mouth is at rest, not surprise's O closed into a pout
+    (the lips' outer height over their width 0.31 against the face's 0.32; 0.49 when the opening
+    alone was graded, the lips pushed out and 0.03 eye distances narrower); the brows and eyes are
+    those of the reference whose opening is not graded."""
     from faceedit.stage.state import lip_gap
     from faceedit.stage.tuning import EditTuning
     from faceedit.video.edit import LOWER_FACE, SPEECH_OPEN, ExpressionHold
@@ -69,7 +72,8 @@ def test_a_wide_target_opens_the_mouth_as_far_as_the_speech_does(stage_editor):
         own = lip_gap(lm)
         ref = graded.reference(stage, lm, k / 25, "surprised", identity=st.identity)
         full = ungraded.reference(stage, lm, k / 25, "surprised", identity=st.identity, mouth=wide_open)
-        rows.append((own, lip_gap(ref), graded.closed_under(own), np.abs(ref[upper] - full[upper]).max()))
+        rows.append((own, lip_gap(ref), graded.closed_under(own), np.abs(ref[upper] - full[upper]).max(),
+                     _lips_shape(lm), _lips_shape(ref), _width(ref) - _width(lm)))
     rows = np.array(rows)
     shut, wide = rows[:, 0] < rows[:, 2], rows[:, 0] >= SPEECH_OPEN
     assert shut.sum() >= 5 and wide.sum() >= 5
@@ -77,6 +81,20 @@ def test_a_wide_target_opens_the_mouth_as_far_as_the_speech_does(stage_editor):
     assert (rows[wide, 1] > rows[wide, 0] + 0.1).all()  # wider than the face's: surprise's O
     assert np.corrcoef(rows[:, 0], rows[:, 1])[0, 1] > 0.9  # the opening follows the face's
     assert rows[:, 3].max() < 1e-6  # brows and eyes: the target's, whatever the mouth does
+    # where the lips meet, no pout and the mouth as wide as the face's (on average: a frame just shut
+    # keeps part of the opening's share, the gap that grades it following the face's from behind)
+    assert np.abs(rows[shut, 5] - rows[shut, 4]).mean() < 0.1 * rows[shut, 4].mean()
+    assert abs(rows[shut, 6].mean()) < 0.02
+
+
+def _width(lm: np.ndarray) -> float:
+    """The mouth's width (48-54) over the outer eye corners' distance."""
+    return float(np.linalg.norm(lm[54] - lm[48]) / np.linalg.norm(lm[45] - lm[36]))
+
+
+def _lips_shape(lm: np.ndarray) -> float:
+    """The lips' outer height (51-57) over their width (48-54): a pout's pushed-out lips are taller."""
+    return float(np.linalg.norm(lm[51] - lm[57]) / np.linalg.norm(lm[54] - lm[48]))
 
 
 @pytest.fixture(scope="module")

@@ -121,22 +121,29 @@ class ExpressionHold:
             return None
         else:
             goal = stage.target_state(target, cur)
-        want = cur.expression + goal - slow
         ident = cur.identity if identity is None else identity
-        y = want.copy()
-        for _ in range(4):  # the state estimate shrinks towards the mean: aim past it
-            shape = stage.expression_shape(y, ident)
-            y = y + (want - stage.state(shape, mediapipe=True).expression)
+
+        def aimed(goal: np.ndarray) -> np.ndarray:  # the state the stage reads as cur + goal - slow
+            want = cur.expression + goal - slow
+            y = want.copy()
+            for _ in range(4):  # the state estimate shrinks towards the mean: aim past it
+                y = y + (want - stage.state(stage.expression_shape(y, ident), mediapipe=True).expression)
+            return y
+
+        y = aimed(goal)
         shape = stage.expression_shape(y, ident)
         own = lip_gap(lm if mouth is None else mouth)
         closed = self.closed_under(own)
-        if lip_gap(stage.expression_shape(goal, ident)) >= SPEECH_WIDE:  # the opening graded by the face's
+        if lip_gap(stage.expression_shape(goal, ident)) >= SPEECH_WIDE:  # the mouth graded by the face's opening
             held = own if self.opening is None else min(max(self.opening, own - OPENING_HOLD), own + OPENING_HOLD)
             self.opening = held
             share = speech_opening(held, closed)
-            if share < 1.0:
+            if share < 1.0:  # the lower face from the mouth at rest (neutral's) to the target's by the share,
+                # opened by that share of the target's opening beyond the face's own
+                rest = aimed(stage.target_state("neutral", cur))
                 have, base = lip_gap(shape), lip_gap(lm)
-                less = stage.expression_shape(with_opening(stage, y, ident, base + share * (have - base)), ident)
+                less = stage.expression_shape(with_opening(stage, rest + share * (y - rest), ident,
+                                                           base + share * (have - base)), ident)
                 shape = shape.copy()
                 shape[LOWER_FACE] = less[LOWER_FACE]
         return close_lips(shape) if own < closed else shape
