@@ -1,9 +1,9 @@
-"""How bearded the stage reads each face of a folder of photos (:meth:`faceedit.stage.beard._Reading.bearded`).
+"""How bearded the stage reads each face of a folder of photos (:meth:`faceedit.stage.beard.BeardReading.bearded`).
 
     OMP_NUM_THREADS=1 python bench/measure_beards.py --photos DIR [--photos DIR2 ...] [--limit N] [--target surprised]
 
 Per photo (its largest face, the stage's detector): the chin's median luma over the upper cheeks' (the dark
-verdict reads it, ``EditTuning.beard_chin``), the chin's median fine relief (``_Reading.relief``) and the upper
+verdict reads it, ``EditTuning.beard_chin``), the chin's median fine relief (``BeardReading.relief``) and the upper
 cheeks' (their median and lower quartile: a glasses' rim in the cheeks' boxes raises the median), their ratio
 (the stranded verdict reads it against the lower quartile, ``beard_chin_strands``, where the chin's own is over
 ``beard_chin_grain``) and both verdicts. With ``--target`` the same read on the moved pixels and landmarks
@@ -16,19 +16,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 
 def read(pixels: np.ndarray, lm: np.ndarray, tuning) -> dict | None:
-    from faceedit.stage.beard import _Reading
+    from faceedit.stage.beard import BeardReading
 
     box = (0, 0, pixels.shape[1], pixels.shape[0])
-    r = _Reading(pixels, lm, box)
+    r = BeardReading(pixels, lm, box)
     shade = r.chin_shade() if r.ok else None
     if shade is None:
         return None
-    rms, _ = r.relief(cv2.GaussianBlur(r.y, (0, 0), max(tuning.beard_blur * r.ed, 0.5)))
+    rms, _ = r.relief(tuning)
     cheeks = np.concatenate([r.inside(rms, c) for c in r.cheeks])
     chin = float(np.median(r.inside(rms, r.chin)))
     return {"eye_px": r.ed, "chin_luma": shade[1], "chin_relief": chin, "cheeks_median": float(np.median(cheeks)),

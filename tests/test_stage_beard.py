@@ -20,7 +20,7 @@ from faceedit.stage.tuning import EditTuning
 
 
 def _shaven(tn: EditTuning) -> EditTuning:
-    """``tn`` with both of the chin's verdicts shaven (:meth:`faceedit.stage.beard._Reading.bearded`)."""
+    """``tn`` with both of the chin's verdicts shaven (:meth:`faceedit.stage.beard.BeardReading.bearded`)."""
     return replace(_dark_only(tn), beard_chin=(0.0, 0.0))
 
 

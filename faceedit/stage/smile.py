@@ -26,7 +26,7 @@ from faceedit.faces.au import AU_IDS
 from faceedit.faces.landmarks import eye_distance
 from faceedit.pixels import LUMA_WEIGHTS, pixel_max
 from faceedit.stage import ellipse_morph
-from faceedit.stage.beard import beard_hair, hair_strands, moustache
+from faceedit.stage.beard import BeardReading, beard_hair, hair_strands, moustache
 from faceedit.stage.cheek_grain import keep_grain
 from faceedit.stage.fold_lines import lift_lines
 from faceedit.stage.moves import face_frame
@@ -480,17 +480,18 @@ def flatten_cheeks(pixels: np.ndarray, lm: np.ndarray, amount: float, tuning: Ed
         grained = flattened * (1.0 - _ellipse_dilate(lips, max(int(round(tuning.cheek_grain_lips * ed)), 1)))
     flat = keep_grain(crop, flat, grained, (lm[30, 0] - x0, lm[30, 1] - y0), ed, tuning, photo_scale, (x0, y0),
                       opened=around_mouth)
+    beard = BeardReading(pixels, lm, box)  # (the photo's beard, read once for the three steps below)
     if around_mouth:  # an opened mouth: the laugh's folds carried round it, their crisp cores left as lines
-        strands = hair_strands(pixels, lm, box, tuning)  # (not a moustache's or stubble's strands)
+        strands = hair_strands(pixels, lm, box, tuning, beard)  # (not a moustache's or stubble's strands)
         flat = lift_lines(flat, flattened if strands is None else flattened * (1.0 - strands), ed, tuning)
-    hair = beard_hair(pixels, lm, box, tuning)
+    hair = beard_hair(pixels, lm, box, tuning, beard)
     if hair is not None:  # a beard's hair is not a fold: the moved pixels there, but for the mouth's
         # corners (a laugh's creases there are dark and, on a small face, as fine as strands)
         lo, hi = tuning.beard_corner
         yy, xx = np.mgrid[y0:y1, x0:x1]
         near = np.minimum(np.hypot(xx - lm[48, 0], yy - lm[48, 1]), np.hypot(xx - lm[54, 0], yy - lm[54, 1])) / ed
         hair = hair * np.clip((near - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
-    above = moustache(pixels, lm, box, tuning)  # a bearded face's moustache, smooth or not
+    above = moustache(pixels, lm, box, tuning, beard)  # a bearded face's moustache, smooth or not
     if above is not None:
         hair = above if hair is None else np.maximum(hair, above)
     if hair is not None:
