@@ -110,7 +110,9 @@ class ExpressionHold:
         reference's landmarks (its state is the goal); ``identity``: the track's mean identity
         coordinates (default this frame's); ``mouth``: the frame's unsmoothed 68 points, whose
         lips' meeting (:meth:`closed_under`) closes the reference's and whose opening grades a
-        wide target's (:func:`speech_opening`; default ``lm``). Every
+        wide target's mouth (:func:`speech_opening`; default ``lm``): its lower face goes from
+        neutral's at rest to the target's by that share, opened by that share of the target's
+        opening beyond the face's own (surprise's O whole over lips that meet is a pout). Every
         state is read as the stage reads a tracked face (MediaPipe's points: ``mediapipe=True``),
         so the state the stage reads off the reference is the one aimed at."""
         cur = stage.state(lm, mediapipe=True)
